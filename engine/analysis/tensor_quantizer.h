@@ -1,0 +1,72 @@
+// Quantizes one tensor under a spec: scale groups, their parameters, and the value round trip.
+#pragma once
+
+#include "analysis/executor.h"
+#include "analysis/tensor_source.h"
+#include "formats/format.h"
+#include "formats/int_quant.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace qs {
+
+struct QuantSpec {
+    const Format* format = nullptr;
+    Granularity granularity;
+};
+
+// Splits the tensor's logical index space into fixed work units (independent of the thread
+// count), computes each scale group's parameters (pass 1), then maps values to the values the
+// quantized model computes with (pass 2, per chunk).
+class TensorQuantizer
+{
+public:
+    static constexpr std::int64_t kChunk = 2048;          // values converted at once
+    static constexpr std::int64_t kUnit = std::int64_t{1} << 18; // values per work unit
+
+    TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info, const QuantSpec& spec);
+
+    const TensorSource& source() const { return m_source; }
+    const QuantSpec& spec() const { return m_spec; }
+    std::int64_t groupSize() const { return m_groupSize; }
+    std::int64_t groupsPerChannel() const { return m_groupsPerChannel; }
+    std::int64_t numGroups() const { return m_source.channels() * m_groupsPerChannel; }
+    std::int64_t numUnits() const;
+
+    // Pass 1: value range of the tensor and every group's scale (and zero point).
+    void computeScales(const Control& control);
+    float minValue() const { return m_min; }
+    float maxValue() const { return m_max; }
+    const std::vector<ScaleParams>& params() const { return m_params; }
+    const ScaleParams& groupParams(std::int64_t g) const { return m_params[static_cast<std::size_t>(g)]; }
+
+    // Calls fn(c, j, n) for each chunk of unit u: n <= kChunk values of channel c from j.
+    void forEachChunk(std::int64_t u, const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) const;
+
+    // Calls fn(k, m, g) for the runs [k, k+m) of a chunk (channel c, from j, n values) that
+    // share scale group g.
+    template <typename F> void forEachGroupRun(std::int64_t c, std::int64_t j, std::int64_t n, F&& fn) const
+    {
+        for (std::int64_t k = 0; k < n;) {
+            const std::int64_t stop = std::min(n, ((j + k) / m_groupSize + 1) * m_groupSize - j);
+            fn(k, stop - k, c * m_groupsPerChannel + (j + k) / m_groupSize);
+            k = stop;
+        }
+    }
+
+    // Pass 2 on one chunk: d = dequantize(quantize(x)); the codes (as floats) are written too
+    // when `codes` is not null.
+    void roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d, float* codes) const;
+
+private:
+    TensorSource m_source;
+    QuantSpec m_spec;
+    std::int64_t m_groupSize = 1, m_groupsPerChannel = 0;
+    float m_min = 0, m_max = 0;
+    std::vector<ScaleParams> m_params;
+};
+
+} // namespace qs

@@ -1,0 +1,41 @@
+// Reads a tensor's stored values as float32, one output channel's run at a time.
+#pragma once
+
+#include "core/tensor.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace qs {
+
+// Logical order: channel c's values are the elements whose index on the channel axis is c,
+// in memory order of the remaining axes. With one channel it is plain memory order.
+class TensorSource
+{
+public:
+    // channelAxis < 0 views the tensor as one channel (per-tensor granularity).
+    TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape, int channelAxis);
+
+    std::int64_t numel() const { return m_numel; }
+    std::int64_t channels() const { return m_channels; }
+    std::int64_t perChannel() const { return m_perChannel; }
+    std::size_t elementSize() const { return m_elemSize; }
+    // Values j .. j+count-1 of channel c (logical order) converted to float32.
+    void read(std::int64_t c, std::int64_t j, std::int64_t count, float* out) const;
+    // The stored bytes of values j .. j+count-1 of channel c when they are float32 and
+    // contiguous (read them with memcpy: they may be unaligned); null otherwise.
+    const std::byte* directF32(std::int64_t c, std::int64_t j, std::int64_t count) const;
+    // Memory index of logical element j of channel c.
+    std::int64_t memoryIndex(std::int64_t c, std::int64_t j) const;
+
+private:
+    void convert(std::int64_t memIndex, std::int64_t count, float* out) const;
+
+    std::span<const std::byte> m_data;
+    DType m_dtype;
+    std::size_t m_elemSize;
+    std::int64_t m_numel = 0, m_channels = 1, m_perChannel = 0, m_inner = 1;
+};
+
+} // namespace qs

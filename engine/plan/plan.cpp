@@ -1,0 +1,149 @@
+#include "plan/plan.h"
+
+#include "core/error.h"
+
+#include <nlohmann/json.hpp>
+
+namespace qs {
+namespace {
+using json = nlohmann::ordered_json;
+
+Precision parsePrecision(const json& j, const std::string& source, const std::string& where)
+{
+    if (!j.is_object()) throw Error(source + ": " + where + " is not an object");
+    const auto f = j.find("format");
+    if (f == j.end() || !f->is_string()) throw Error(source + ": " + where + " needs a \"format\" string");
+    Precision p;
+    p.format = f->get<std::string>();
+    if (p.format != "keep" && !findFormat(p.format))
+        throw Error(source + ": " + where + ": unknown format \"" + p.format + "\" (see quantscope-cli formats)");
+    if (const auto g = j.find("granularity"); g != j.end() && !g->is_null()) {
+        if (!g->is_string()) throw Error(source + ": " + where + ": \"granularity\" is not a string");
+        p.granularity = Granularity::parse(g->get<std::string>());
+        if (!p.granularity)
+            throw Error(source + ": " + where + ": bad granularity \"" + g->get<std::string>() +
+                        "\" (tensor, channel or group:G)");
+    }
+    return p;
+}
+
+json precisionJson(const Precision& p)
+{
+    json j = {{"format", p.format}};
+    if (p.granularity) j["granularity"] = p.granularity->toString();
+    return j;
+}
+} // namespace
+
+Plan Plan::uniform(const std::string& format, const Granularity& granularity)
+{
+    Plan p;
+    p.defaultPrecision = Precision{format, granularity};
+    return p;
+}
+
+Plan Plan::fromJson(const std::string& text, const std::string& source)
+{
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw Error(source + ": invalid JSON: " + e.what());
+    }
+    if (!j.is_object()) throw Error(source + ": a plan is a JSON object");
+    Plan plan;
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (it.key() != "default" && it.key() != "rules" && it.key() != "tensors")
+            throw Error(source + ": unknown plan key \"" + it.key() + "\" (default, rules, tensors)");
+    if (const auto d = j.find("default"); d != j.end() && !d->is_null())
+        plan.defaultPrecision = parsePrecision(*d, source, "\"default\"");
+    if (const auto r = j.find("rules"); r != j.end()) {
+        if (!r->is_array()) throw Error(source + ": \"rules\" is not an array");
+        for (std::size_t i = 0; i < r->size(); ++i) {
+            const auto& rule = (*r)[i];
+            const std::string where = "rule " + std::to_string(i + 1);
+            if (!rule.is_object() || !rule.contains("match") || !rule["match"].is_string())
+                throw Error(source + ": " + where + " needs a \"match\" string");
+            plan.rules.push_back({rule["match"].get<std::string>(), parsePrecision(rule, source, where)});
+        }
+    }
+    if (const auto t = j.find("tensors"); t != j.end()) {
+        if (!t->is_object()) throw Error(source + ": \"tensors\" is not an object");
+        for (auto it = t->begin(); it != t->end(); ++it)
+            plan.tensors[it.key()] = parsePrecision(it.value(), source, "tensor '" + it.key() + "'");
+    }
+    plan.compileRules(source);
+    return plan;
+}
+
+void Plan::compileRules(const std::string& source) const
+{
+    m_compiled.clear();
+    m_compiledFrom.clear();
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        try {
+            m_compiled.emplace_back(rules[i].match, std::regex::ECMAScript);
+            m_compiledFrom.push_back(rules[i].match);
+        } catch (const std::regex_error& e) {
+            throw Error(source + ": rule " + std::to_string(i + 1) + ": bad regular expression \"" +
+                        rules[i].match + "\": " + e.what());
+        }
+    }
+}
+
+std::string Plan::toJson() const
+{
+    json j = json::object();
+    if (defaultPrecision) j["default"] = precisionJson(*defaultPrecision);
+    json r = json::array();
+    for (const auto& rule : rules) {
+        json e = precisionJson(rule.precision);
+        e["match"] = rule.match;
+        r.push_back(std::move(e));
+    }
+    if (!rules.empty()) j["rules"] = r;
+    json t = json::object();
+    for (const auto& [name, p] : tensors) t[name] = precisionJson(p);
+    if (!tensors.empty()) j["tensors"] = t;
+    return j.dump(2);
+}
+
+std::optional<Precision> Plan::precisionFor(const TensorInfo& t, std::string* origin) const
+{
+    bool stale = m_compiledFrom.size() != rules.size();
+    for (std::size_t i = 0; !stale && i < rules.size(); ++i) stale = m_compiledFrom[i] != rules[i].match;
+    if (stale) compileRules();
+    if (origin) origin->clear();
+    if (const auto it = tensors.find(t.name); it != tensors.end()) {
+        if (origin) *origin = "tensor";
+        return it->second;
+    }
+    for (std::size_t i = 0; i < rules.size(); ++i)
+        if (std::regex_search(t.name, m_compiled[i])) {
+            if (origin) *origin = "rule " + std::to_string(i + 1);
+            return rules[i].precision;
+        }
+    if (defaultPrecision && t.shape.size() >= 2) {
+        if (origin) *origin = "default";
+        return defaultPrecision;
+    }
+    return std::nullopt;
+}
+
+std::optional<QuantSpec> Plan::resolve(const TensorInfo& t) const
+{
+    if (!isQuantizable(t.dtype)) return std::nullopt;
+    const auto p = precisionFor(t);
+    if (!p || p->format == "keep") return std::nullopt;
+    QuantSpec spec;
+    spec.format = findFormat(p->format);
+    if (!spec.format) return std::nullopt;
+    // An entry without a granularity takes the default's, or per-tensor when there is none.
+    if (p->granularity)
+        spec.granularity = *p->granularity;
+    else if (defaultPrecision && defaultPrecision->granularity)
+        spec.granularity = *defaultPrecision->granularity;
+    return spec;
+}
+
+} // namespace qs

@@ -1,0 +1,20 @@
+// Malformed plans and the error each must produce (kept out of the test class: moc's
+// tokenizer trips over some of these string literals).
+#pragma once
+
+struct PlanErrorCase {
+    const char* name;
+    const char* json;
+    const char* message;
+};
+
+inline constexpr PlanErrorCase kPlanErrors[] = {
+    {"invalid json", "{\"default\": ", "invalid JSON"},
+    {"not an object", "[]", "a plan is a JSON object"},
+    {"unknown key", R"({"defaults": {}})", "unknown plan key \"defaults\""},
+    {"unknown format", R"({"default": {"format": "int3"}})", "unknown format \"int3\""},
+    {"bad granularity", R"({"default": {"format": "int8", "granularity": "group:0"}})", "bad granularity"},
+    {"rule without match", R"({"rules": [{"format": "int8"}]})", "rule 1 needs a \"match\" string"},
+    {"bad regex", R"({"rules": [{"match": "(", "format": "int8"}]})", "rule 1: bad regular expression"},
+    {"tensor entry not object", R"({"tensors": {"w": "int8"}})", "tensor 'w' is not an object"},
+};
