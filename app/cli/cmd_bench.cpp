@@ -1,0 +1,112 @@
+// `bench`: throughput of quantize, dequantize and analysis against a memory-read baseline.
+#include "cli.h"
+#include "analysis/analyze.h"
+#include "analysis/read_baseline.h"
+#include "formats/encoded.h"
+#include "qtexecutor.h"
+
+#include <QThreadPool>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+namespace qs::cli {
+namespace {
+
+template <typename F> double bestSeconds(int repeats, F&& f)
+{
+    double best = 1e300;
+    for (int r = 0; r < repeats; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best;
+}
+
+std::vector<float> benchData(std::int64_t n)
+{
+    // Weight-like values: normal with a few outliers, seeded so every run sees the same data.
+    std::vector<float> v(static_cast<std::size_t>(n));
+    std::mt19937 rng(1234);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    for (auto& x : v) x = normal(rng);
+    for (std::size_t i = 0; i < v.size(); i += 9973) v[i] *= 25.0f;
+    return v;
+}
+
+void parseShape(const std::string& text, std::int64_t& rows, std::int64_t& cols)
+{
+    long long r = 0, c = 0;
+    char extra = 0;
+    if (std::sscanf(text.c_str(), "%lldx%lld%c", &r, &c, &extra) != 2 || r <= 0 || c <= 0 || r * c > (1LL << 31))
+        throw UsageError("--shape needs ROWSxCOLS, e.g. 8192x8192, not '" + text + "'");
+    rows = r;
+    cols = c;
+}
+
+} // namespace
+
+int cmdBench(const std::vector<std::string>& argv)
+{
+    const Args args(argv, {"json"}, {"threads", "shape", "repeats", "formats"});
+    if (!args.positionals().empty()) throw UsageError("bench takes no arguments");
+    const int threads = args.intOption("threads", 1, 1, 1024);
+    const int repeats = args.intOption("repeats", 3, 1, 100);
+    std::int64_t rows = 8192, cols = 8192;
+    if (const auto s = args.option("shape")) parseShape(*s, rows, cols);
+    const std::int64_t n = rows * cols;
+    const double gb = static_cast<double>(n) * 4.0 / 1e9;
+
+    const std::vector<float> data = benchData(n);
+    TensorInfo info;
+    info.name = "bench";
+    info.shape = {rows, cols};
+    info.dtype = DType::F32;
+    info.byteSize = static_cast<std::uint64_t>(n) * 4;
+    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data.data()), info.byteSize);
+
+    // Read baseline: single-threaded, best of several passes (its sum is printed to keep it live).
+    float sink = 0;
+    const double readSec = bestSeconds(std::max(repeats, 5), [&] { sink += sumFloatsBaseline(data.data(), n); });
+
+    QThreadPool pool;
+    pool.setMaxThreadCount(threads);
+    const QtExecutor executor(&pool);
+    Control control;
+    control.executor = &executor;
+
+    Json list = Json::array();
+    std::vector<float> out(static_cast<std::size_t>(n));
+    if (!args.flag("json"))
+        std::printf("%-7s %7s %14s %16s %13s\n", "format", "threads", "quantize GB/s", "dequantize GB/s", "analyze GB/s");
+    const std::string only = args.option("formats").value_or("");
+    for (const auto& f : formats()) {
+        if (!only.empty() && ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos) continue;
+        const QuantSpec spec{&f, f.scaled() ? Granularity{Granularity::Kind::Channel, 0} : Granularity{}};
+        TensorQuantizer qz(bytes, info, spec);
+        EncodedTensor enc;
+        const double qSec = bestSeconds(repeats, [&] { enc = encodeTensor(qz, control); });
+        const double dSec = bestSeconds(repeats, [&] { decodeTensor(enc, qz, out.data(), control); });
+        TensorAnalysis a;
+        const double aSec = bestSeconds(repeats, [&] { a = analyzeTensor(qz, control); });
+        sink += out[static_cast<std::size_t>(n / 2)] + static_cast<float>(a.sums.sumE2);
+        list.push_back({{"name", f.name}, {"threads", threads}, {"quantize_gbps", number(gb / qSec)},
+                        {"dequantize_gbps", number(gb / dSec)}, {"analyze_gbps", number(gb / aSec)}});
+        if (!args.flag("json"))
+            std::printf("%-7.*s %7d %14.2f %16.2f %13.2f\n", static_cast<int>(f.name.size()), f.name.data(), threads,
+                        gb / qSec, gb / dSec, gb / aSec);
+    }
+    if (args.flag("json")) {
+        printJson({{"read_gbps", number(gb / readSec)}, {"shape", {rows, cols}}, {"formats", list}});
+    } else {
+        std::printf("read baseline: %.2f GB/s (single thread, vectorised sum; checksum %g)\n", gb / readSec,
+                    static_cast<double>(sink));
+    }
+    return Ok;
+}
+
+} // namespace qs::cli
