@@ -1,10 +1,14 @@
 // `bench`: throughput of quantize, dequantize and analysis against a memory-read baseline.
 #include "cli.h"
 #include "analysis/analyze.h"
+#include "core/error.h"
 #include "analysis/read_baseline.h"
 #include "formats/encoded.h"
+#include "io/model.h"
+#include "io/safetensors_writer.h"
 #include "qtexecutor.h"
 
+#include <QTemporaryDir>
 #include <QThreadPool>
 
 #include <algorithm>
@@ -46,6 +50,37 @@ void parseShape(const std::string& text, std::int64_t& rows, std::int64_t& cols)
         throw UsageError("--shape needs ROWSxCOLS, e.g. 8192x8192, not '" + text + "'");
     rows = r;
     cols = c;
+}
+
+// Seconds to list a 1,000-tensor safetensors file (header parse and validation), and to read
+// the same header bytes with plain file I/O as the baseline.
+std::pair<double, double> listingSeconds(int repeats)
+{
+    QTemporaryDir dir;
+    if (!dir.isValid()) throw Error("cannot create a temporary folder for the listing benchmark");
+    const std::string path = dir.filePath(QStringLiteral("listing.safetensors")).toStdString();
+    std::vector<SafetensorsWriter::Entry> entries;
+    for (int layer = 0; layer < 125; ++layer)
+        for (const char* part : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "norm"})
+            entries.push_back({"model.layers." + std::to_string(layer) + ".mlp." + part + ".weight", DType::F16, {4, 8}});
+    {
+        SafetensorsWriter w(path, entries);
+        const std::vector<char> zeros(64, 0);
+        for (std::size_t i = 0; i < entries.size(); ++i) w.write(zeros.data(), zeros.size());
+        w.commit();
+    }
+    std::size_t sink = 0;
+    const double open = bestSeconds(repeats, [&] { sink += openModel(path)->tensors.size(); });
+    const double read = bestSeconds(repeats, [&] {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        std::vector<char> buf(1 << 20);
+        if (f) {
+            sink += std::fread(buf.data(), 1, buf.size(), f);
+            std::fclose(f);
+        }
+    });
+    if (sink == 0) throw Error("listing benchmark read nothing");
+    return {open, read};
 }
 
 } // namespace
@@ -100,11 +135,18 @@ int cmdBench(const std::vector<std::string>& argv)
             std::printf("%-7.*s %7d %14.2f %16.2f %13.2f\n", static_cast<int>(f.name.size()), f.name.data(), threads,
                         gb / qSec, gb / dSec, gb / aSec);
     }
+    const auto [listSec, listReadSec] = listingSeconds(std::max(repeats, 5));
     if (args.flag("json")) {
-        printJson({{"read_gbps", number(gb / readSec)}, {"shape", {rows, cols}}, {"formats", list}});
+        printJson({{"read_gbps", number(gb / readSec)},
+                   {"shape", {rows, cols}},
+                   {"formats", list},
+                   {"list_1000_tensors_ms", number(listSec * 1e3)},
+                   {"list_1000_tensors_read_baseline_ms", number(listReadSec * 1e3)}});
     } else {
         std::printf("read baseline: %.2f GB/s (single thread, vectorised sum; checksum %g)\n", gb / readSec,
                     static_cast<double>(sink));
+        std::printf("listing a 1,000-tensor safetensors file: %.2f ms (reading its bytes: %.3f ms)\n", listSec * 1e3,
+                    listReadSec * 1e3);
     }
     return Ok;
 }

@@ -69,7 +69,8 @@ public:
     {
     }
 
-    // One run of values sharing a scale; `inv` (1/scale) weighs the error for rmse/scale.
+    // One run of values sharing a scale: originals x, dequantized d; `inv` (1/scale) weighs
+    // the error for rmse/scale.
     void add(const float* x, const float* d, std::int64_t n, double inv)
     {
         using namespace simd;
@@ -106,7 +107,8 @@ public:
         double swe = hsum((we[0] + we[1]) + (we[2] + we[3]));
         float maxe = 0.0f;
         for (; i < n; ++i) {
-            const float ef = x[i] - d[i];
+            const float di = d[i];
+            const float ef = x[i] - di;
             const double w = x[i], e = ef;
             sw2 += w * w;
             se2 += e * e;
@@ -114,7 +116,7 @@ public:
             const float ae = std::fabs(ef);
             maxe = ae > maxe ? ae : maxe;
             ++ho[static_cast<std::size_t>(m_values.index(x[i]))];
-            ++hd[static_cast<std::size_t>(m_values.index(d[i]))];
+            ++hd[static_cast<std::size_t>(m_values.index(di))];
             ++he[static_cast<std::size_t>(m_errors.index(ef))];
         }
         m_sumW2 += sw2;
@@ -185,14 +187,16 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             qz.source().read(c, j, n, x);
-            qz.roundtrip(c, j, x, n, d, nullptr);
-            if (!scaled)
-                acc.add(x, d, n, 0.0);
-            else
-                qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-                    acc.add(x + k, d + k, m, static_cast<double>(qz.groupParams(g).inv));
-                });
             bytes += static_cast<std::uint64_t>(n) * qz.source().elementSize();
+            if (!scaled) {
+                qz.roundtrip(c, j, x, n, d, nullptr);
+                acc.add(x, d, n, 0.0);
+                return;
+            }
+            qz.roundtrip(c, j, x, n, d, nullptr);
+            qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
+                acc.add(x + k, d + k, m, static_cast<double>(qz.groupParams(g).inv));
+            });
         });
         partial[static_cast<std::size_t>(u)] = acc.finish(scaled);
         if (control.progress) control.progress(bytes - bytes / 2);

@@ -20,6 +20,17 @@ void ErrorSums::merge(const ErrorSums& o)
     scaled = scaled || o.scaled;
 }
 
+std::size_t Histogram::binOf(float v) const
+{
+    const auto l = static_cast<float>(lo);
+    const auto scale = static_cast<float>(static_cast<double>(counts.size()) / (hi - lo));
+    const auto top = static_cast<float>(counts.size() - 1);
+    float t = (v - l) * scale;
+    t = t < top ? t : top;
+    t = 0.0f < t ? t : 0.0f;
+    return static_cast<std::size_t>(t);
+}
+
 double ErrorSums::mse() const { return count ? sumE2 / static_cast<double>(count) : 0.0; }
 double ErrorSums::rmse() const { return std::sqrt(mse()); }
 

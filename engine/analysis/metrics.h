@@ -12,6 +12,8 @@ struct Histogram {
     std::vector<std::uint64_t> counts;   // values outside [lo, hi] are counted in the edge bins
     double binWidth() const { return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size()); }
     std::uint64_t total() const;
+    // The bin of a value, with exactly the float arithmetic the analysis uses.
+    std::size_t binOf(float v) const;
 };
 
 // Streaming sums (double) from which every metric follows.

@@ -2,6 +2,7 @@
 // vectorise on its own (it may not reorder float sums or NaN-aware min/max without fast-math).
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 
 namespace qs::simd {

@@ -1,6 +1,7 @@
 #include "formats/int_quant.h"
 
 #include "formats/half.h"
+#include "formats/int_kernel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,20 +16,8 @@ ScaleParams withInverse(float scale, int zeroPoint)
     return {scale, scale == 0.0f ? 0.0f : 1.0f / scale, zeroPoint};
 }
 
-// Rounds to nearest even for |y| <= 2^22: adding 1.5 * 2^23 leaves no fraction bits, so the
-// FPU's own rounding (to nearest even) does the work, and the loop stays vectorisable.
-inline float roundMagic(float y)
-{
-    constexpr float kMagic = 12582912.0f;
-    return (y + kMagic) - kMagic;
-}
-
-inline float clampCode(float y, float lo, float hi)
-{
-    y = (y == y) ? y : 0.0f; // NaN quantizes to 0 (the zero point for affine formats)
-    y = y < lo ? lo : y;
-    return y > hi ? hi : y;
-}
+using kernel::clampCode;
+using kernel::roundMagic;
 
 } // namespace
 

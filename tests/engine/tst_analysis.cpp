@@ -120,6 +120,14 @@ private slots:
         for (std::size_t i = 0; i < x.size(); ++i)
             if (test::bits(deq[i]) != test::bits(ref.deq[i]))
                 QFAIL(qPrintable(QStringLiteral("value %1: %2 vs naive %3").arg(i).arg(double(deq[i])).arg(double(ref.deq[i]))));
+        // The fused analysis pass saw exactly the values dequantizeTensor produces.
+        std::vector<std::uint64_t> deqCounts(a.dequantized.counts.size(), 0), errCounts(a.error.counts.size(), 0);
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            ++deqCounts[a.dequantized.binOf(deq[i])];
+            ++errCounts[a.error.binOf(x[i] - deq[i])];
+        }
+        QCOMPARE(a.dequantized.counts, deqCounts);
+        QCOMPARE(a.error.counts, errCounts);
         QCOMPARE(a.sums.count, std::uint64_t(x.size()));
         QVERIFY(close(a.sums.sumW2, ref.w2));
         QVERIFY2(close(a.sums.sumE2, ref.e2, 1e-6L), qPrintable(QStringLiteral("%1 vs %2").arg(a.sums.sumE2).arg(double(ref.e2))));
