@@ -1,0 +1,12 @@
+// Where the bundled example model is, installed or in the source tree.
+#pragma once
+
+#include <QString>
+
+namespace qs {
+
+// The installed copy next to the executable wins over the build's source tree; empty when
+// neither exists.
+QString findExampleModel();
+
+} // namespace qs

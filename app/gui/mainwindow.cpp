@@ -1,0 +1,208 @@
+#include "mainwindow.h"
+
+#include "document.h"
+#include "jobstatuswidget.h"
+#include "layerbrowser.h"
+#include "layertablemodel.h"
+#include "plotspanel.h"
+#include "precisionpicker.h"
+#include "recentfiles.h"
+#include "sizechart.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QScreen>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+
+namespace qs {
+namespace {
+QString localFileOf(const QMimeData* mime)
+{
+    if (!mime || !mime->hasUrls() || mime->urls().isEmpty()) return {};
+    const QUrl url = mime->urls().constFirst();
+    return url.isLocalFile() ? url.toLocalFile() : QString();
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), m_document(new Document(this)),
+      m_model(new LayerTableModel(m_document, this)), m_browser(new LayerBrowser(m_model)),
+      m_plots(new PlotsPanel(m_document)), m_size(new SizeChart(m_document)),
+      m_status(new JobStatusWidget(m_document)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_top(new QSplitter(Qt::Horizontal))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(QStringLiteral("QuantScope"));
+    setAcceptDrops(true);
+
+    // The table needs width for its eleven columns and the histograms need width to show a
+    // distribution, so they are stacked; the model-wide size chart sits beside the table.
+    m_top->setObjectName(QStringLiteral("topSplitter"));
+    m_top->addWidget(m_browser);
+    m_top->addWidget(m_size);
+    m_top->setStretchFactor(0, 1);
+    m_top->setChildrenCollapsible(false);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->addWidget(m_top);
+    m_splitter->addWidget(m_plots);
+    m_splitter->setChildrenCollapsible(false);
+    m_splitter->setContentsMargins(6, 4, 6, 0);
+    setCentralWidget(m_splitter);
+    statusBar()->addWidget(m_status, 1);
+
+    createMenus();
+    createToolBar();
+
+    connect(m_browser, &LayerBrowser::currentRowChanged, m_plots, &PlotsPanel::showRow);
+    // Connected after the table model's own handler, so the rows exist when this runs.
+    connect(m_document, &Document::modelOpened, this, &MainWindow::onModelOpened);
+    connect(m_document, &Document::openFailed, this, [this](const QString& message) {
+        showError(tr("Could not open %1.").arg(QFileInfo(m_requestedPath).fileName()), message);
+    });
+    connect(m_document, &Document::jobFailed, this, [this](const QString& message) {
+        showError(tr("Quantizing %1 failed.").arg(QFileInfo(m_document->path()).fileName()),
+                  message);
+    });
+    restoreLayout();
+    m_plots->showRow(-1);
+}
+
+MainWindow::~MainWindow()
+{
+    // The views keep pointers to the document, a child created before them and so deleted
+    // before them: take them down first.
+    delete m_splitter;
+    delete m_status;
+}
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* open = file->addAction(tr("&Open\u2026"), this, &MainWindow::chooseFile);
+    open->setShortcut(QKeySequence::Open);
+    open->setObjectName(QStringLiteral("openAction"));
+    QMenu* recentMenu = file->addMenu(tr("Open &Recent"));
+    recentMenu->setObjectName(QStringLiteral("recentMenu"));
+    m_recent = new RecentFiles(recentMenu, this);
+    connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    file->addSeparator();
+    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About QuantScope"), this, [this] {
+        QMessageBox::about(this, tr("About QuantScope"),
+                           tr("<b>QuantScope %1</b><p>Inspect and compare the quantization of "
+                              "neural-network weights.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar* bar = addToolBar(tr("Plan"));
+    bar->setObjectName(QStringLiteral("planToolBar"));
+    bar->setMovable(false);
+    bar->addAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("Open"), this,
+                   &MainWindow::chooseFile)
+        ->setToolTip(tr("Open a model file"));
+    bar->addSeparator();
+    m_picker = new PrecisionPicker(bar);
+    m_picker->setObjectName(QStringLiteral("defaultPrecision"));
+    m_picker->setPrecision(m_document->plan().defaultPrecision);
+    bar->addWidget(m_picker);
+    connect(m_picker, &PrecisionPicker::precisionChosen, m_document,
+            &Document::setDefaultPrecision);
+}
+
+void MainWindow::openFile(const QString& path)
+{
+    m_requestedPath = path;
+    m_document->open(path);
+}
+
+void MainWindow::chooseFile()
+{
+    const QString start = m_document->path().isEmpty()
+                              ? QDir::homePath()
+                              : QFileInfo(m_document->path()).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open model"), start, tr("Models (*.safetensors *.json);;All files (*)"));
+    if (!path.isEmpty()) openFile(path);
+}
+
+void MainWindow::onModelOpened()
+{
+    const QString path = m_document->path();
+    setWindowTitle(tr("%1 \u2014 QuantScope").arg(QFileInfo(path).fileName()));
+    setWindowFilePath(path);
+    m_recent->add(path);
+    m_picker->setPrecision(m_document->plan().defaultPrecision);
+    m_browser->filterEdit()->clear();
+    m_browser->selectFirstRow();
+}
+
+void MainWindow::showError(const QString& text, const QString& details)
+{
+    // One dialog, reused: a burst of failures must not stack up windows. open() keeps the
+    // event loop (and the jobs' results) running while it is shown.
+    if (!m_errorDialog) {
+        m_errorDialog = new QMessageBox(QMessageBox::Warning, tr("QuantScope"), QString(),
+                                        QMessageBox::Ok, this);
+        m_errorDialog->setObjectName(QStringLiteral("errorDialog"));
+    }
+    m_errorDialog->setText(text);
+    m_errorDialog->setInformativeText(details);
+    m_errorDialog->open();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event)
+{
+    if (!localFileOf(event->mimeData()).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event)
+{
+    const QString path = localFileOf(event->mimeData());
+    if (path.isEmpty()) return;
+    event->acceptProposedAction();
+    openFile(path);
+}
+
+void MainWindow::restoreLayout()
+{
+    // Roomy on a desktop monitor, but never larger than the screen it opens on.
+    const QSize available = screen()->availableGeometry().size() * 0.92;
+    resize(std::min(1500, available.width()), std::min(900, available.height()));
+    m_splitter->setSizes({480, 420});
+    m_top->setSizes({1180, 320});
+    const QSettings settings;
+    if (const QByteArray g = settings.value(QStringLiteral("window/geometry")).toByteArray();
+        !g.isEmpty())
+        restoreGeometry(g);
+    m_splitter->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+    m_top->restoreState(settings.value(QStringLiteral("window/topSplitter")).toByteArray());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    settings.setValue(QStringLiteral("window/topSplitter"), m_top->saveState());
+    m_document->cancel(); // the jobs stop at their next chunk instead of finishing the model
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace qs

@@ -1,0 +1,65 @@
+// The application window: menus, the layer table, the plots and the status bar, wired up.
+#pragma once
+
+#include <QMainWindow>
+
+class QMessageBox;
+class QSplitter;
+
+namespace qs {
+
+class Document;
+class JobStatusWidget;
+class LayerBrowser;
+class LayerTableModel;
+class PlotsPanel;
+class PrecisionPicker;
+class RecentFiles;
+class SizeChart;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openFile(const QString& path); // asynchronous; errors appear in errorDialog()
+
+    Document* document() const { return m_document; }
+    LayerTableModel* layerModel() const { return m_model; }
+    LayerBrowser* layerBrowser() const { return m_browser; }
+    PlotsPanel* plotsPanel() const { return m_plots; }
+    SizeChart* sizeChart() const { return m_size; }
+    PrecisionPicker* defaultPrecisionPicker() const { return m_picker; }
+    JobStatusWidget* jobStatus() const { return m_status; }
+    QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void createMenus();
+    void createToolBar();
+    void chooseFile();
+    void onModelOpened();
+    void showError(const QString& text, const QString& details);
+    void restoreLayout();
+
+    Document* m_document;
+    LayerTableModel* m_model;
+    LayerBrowser* m_browser;
+    PlotsPanel* m_plots;
+    SizeChart* m_size;
+    PrecisionPicker* m_picker = nullptr;
+    JobStatusWidget* m_status;
+    QSplitter* m_splitter; // table and size chart above, the layer's plots below
+    QSplitter* m_top;
+    RecentFiles* m_recent = nullptr;
+    QMessageBox* m_errorDialog = nullptr; // a child of the window, reused for every error
+    QString m_requestedPath;              // what the last open asked for, to name it when it fails
+};
+
+} // namespace qs

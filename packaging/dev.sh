@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up, build and run QuantScope on Debian 12.
+#   packaging/dev.sh run    install missing packages, build (Release), start the GUI on the example model
+#   packaging/dev.sh test   install missing packages, build (Release), run the test suite headless
+#   packaging/dev.sh build  install missing packages and build only
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/build"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+# Everything the build and the tests need, all from Debian 12's archive.
+packages=(
+  build-essential cmake ninja-build pkg-config
+  qt6-base-dev libqcustomplot-dev libeigen3-dev libhdf5-dev nlohmann-json3-dev
+)
+
+say() { printf 'dev.sh: %s\n' "$*"; }
+
+install_missing() {
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "all required Debian packages are installed"
+    return
+  fi
+  say "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+configure_and_build() {
+  say "configuring (Release) in $build"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  say "building with $jobs jobs"
+  cmake --build "$build" --parallel "$jobs"
+}
+
+case "${1:-}" in
+  run)
+    shift
+    install_missing
+    configure_and_build
+    if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+      say "no display found (DISPLAY and WAYLAND_DISPLAY are unset); start it from a desktop session"
+      exit 1
+    fi
+    say "starting QuantScope"
+    exec "$build/app/gui/quantscope" "$@"
+    ;;
+  test)
+    install_missing
+    configure_and_build
+    say "running the tests headless (QT_QPA_PLATFORM=offscreen)"
+    cd "$build"
+    QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900
+    ;;
+  build)
+    install_missing
+    configure_and_build
+    ;;
+  *)
+    echo "usage: packaging/dev.sh run|test|build" >&2
+    exit 2
+    ;;
+esac
