@@ -52,15 +52,24 @@ int Args::intOption(const std::string& name, int fallback, int min, int max) con
     int n = 0;
     const auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
     if (ec != std::errc() || p != v->data() + v->size() || n < min || n > max)
-        throw UsageError("--" + name + " needs a whole number from " + std::to_string(min) + " to " +
-                         std::to_string(max) + ", not '" + *v + "'");
+        throw UsageError("--" + name + " needs a whole number from " + std::to_string(min) +
+                         " to " + std::to_string(max) + ", not '" + *v + "'");
     return n;
 }
 
-Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
-Json number(const std::optional<double>& v) { return v ? number(*v) : Json(nullptr); }
+Json number(double v)
+{
+    return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+Json number(const std::optional<double>& v)
+{
+    return v ? number(*v) : Json(nullptr);
+}
 
-void printJson(const Json& j) { std::cout << j.dump(2) << '\n'; }
+void printJson(const Json& j)
+{
+    std::cout << j.dump(2) << '\n';
+}
 
 std::string humanBytes(double bytes)
 {

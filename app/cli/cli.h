@@ -15,7 +15,8 @@ namespace qs::cli {
 enum ExitCode { Ok = 0, Usage = 2, BadInput = 3 };
 
 // A command-line mistake: printed with a hint to --help, exit code 2.
-struct UsageError : std::runtime_error {
+struct UsageError : std::runtime_error
+{
     using std::runtime_error::runtime_error;
 };
 

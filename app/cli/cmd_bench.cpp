@@ -1,8 +1,8 @@
 // `bench`: throughput of quantize, dequantize and analysis against a memory-read baseline.
-#include "cli.h"
 #include "analysis/analyze.h"
-#include "core/error.h"
 #include "analysis/read_baseline.h"
+#include "cli.h"
+#include "core/error.h"
 #include "formats/encoded.h"
 #include "io/model.h"
 #include "io/safetensors_writer.h"
@@ -26,7 +26,8 @@ template <typename F> double bestSeconds(int repeats, F&& f)
     for (int r = 0; r < repeats; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
         f();
-        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        best = std::min(
+            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     return best;
 }
@@ -37,8 +38,10 @@ std::vector<float> benchData(std::int64_t n)
     std::vector<float> v(static_cast<std::size_t>(n));
     std::mt19937 rng(1234);
     std::normal_distribution<float> normal(0.0f, 0.02f);
-    for (auto& x : v) x = normal(rng);
-    for (std::size_t i = 0; i < v.size(); i += 9973) v[i] *= 25.0f;
+    for (auto& x : v)
+        x = normal(rng);
+    for (std::size_t i = 0; i < v.size(); i += 9973)
+        v[i] *= 25.0f;
     return v;
 }
 
@@ -46,7 +49,8 @@ void parseShape(const std::string& text, std::int64_t& rows, std::int64_t& cols)
 {
     long long r = 0, c = 0;
     char extra = 0;
-    if (std::sscanf(text.c_str(), "%lldx%lld%c", &r, &c, &extra) != 2 || r <= 0 || c <= 0 || r * c > (1LL << 31))
+    if (std::sscanf(text.c_str(), "%lldx%lld%c", &r, &c, &extra) != 2 || r <= 0 || c <= 0 ||
+        r * c > (1LL << 31))
         throw UsageError("--shape needs ROWSxCOLS, e.g. 8192x8192, not '" + text + "'");
     rows = r;
     cols = c;
@@ -61,12 +65,16 @@ std::pair<double, double> listingSeconds(int repeats)
     const std::string path = dir.filePath(QStringLiteral("listing.safetensors")).toStdString();
     std::vector<SafetensorsWriter::Entry> entries;
     for (int layer = 0; layer < 125; ++layer)
-        for (const char* part : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "norm"})
-            entries.push_back({"model.layers." + std::to_string(layer) + ".mlp." + part + ".weight", DType::F16, {4, 8}});
+        for (const char* part :
+             {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "norm"})
+            entries.push_back({"model.layers." + std::to_string(layer) + ".mlp." + part + ".weight",
+                               DType::F16,
+                               {4, 8}});
     {
         SafetensorsWriter w(path, entries);
         const std::vector<char> zeros(64, 0);
-        for (std::size_t i = 0; i < entries.size(); ++i) w.write(zeros.data(), zeros.size());
+        for (std::size_t i = 0; i < entries.size(); ++i)
+            w.write(zeros.data(), zeros.size());
         w.commit();
     }
     std::size_t sink = 0;
@@ -102,11 +110,13 @@ int cmdBench(const std::vector<std::string>& argv)
     info.shape = {rows, cols};
     info.dtype = DType::F32;
     info.byteSize = static_cast<std::uint64_t>(n) * 4;
-    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data.data()), info.byteSize);
+    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data.data()),
+                                           info.byteSize);
 
     // Read baseline: single-threaded, best of several passes (its sum is printed to keep it live).
     float sink = 0;
-    const double readSec = bestSeconds(std::max(repeats, 5), [&] { sink += sumFloatsBaseline(data.data(), n); });
+    const double readSec =
+        bestSeconds(std::max(repeats, 5), [&] { sink += sumFloatsBaseline(data.data(), n); });
 
     QThreadPool pool;
     pool.setMaxThreadCount(threads);
@@ -117,23 +127,31 @@ int cmdBench(const std::vector<std::string>& argv)
     Json list = Json::array();
     std::vector<float> out(static_cast<std::size_t>(n));
     if (!args.flag("json"))
-        std::printf("%-7s %7s %14s %16s %13s\n", "format", "threads", "quantize GB/s", "dequantize GB/s", "analyze GB/s");
+        std::printf("%-7s %7s %14s %16s %13s\n", "format", "threads", "quantize GB/s",
+                    "dequantize GB/s", "analyze GB/s");
     const std::string only = args.option("formats").value_or("");
     for (const auto& f : formats()) {
-        if (!only.empty() && ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos) continue;
-        const QuantSpec spec{&f, f.scaled() ? Granularity{Granularity::Kind::Channel, 0} : Granularity{}};
+        if (!only.empty() &&
+            ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos)
+            continue;
+        const QuantSpec spec{&f, f.scaled() ? Granularity{Granularity::Kind::Channel, 0}
+                                            : Granularity{}};
         TensorQuantizer qz(bytes, info, spec);
         EncodedTensor enc;
         const double qSec = bestSeconds(repeats, [&] { enc = encodeTensor(qz, control); });
-        const double dSec = bestSeconds(repeats, [&] { decodeTensor(enc, qz, out.data(), control); });
+        const double dSec =
+            bestSeconds(repeats, [&] { decodeTensor(enc, qz, out.data(), control); });
         TensorAnalysis a;
         const double aSec = bestSeconds(repeats, [&] { a = analyzeTensor(qz, control); });
         sink += out[static_cast<std::size_t>(n / 2)] + static_cast<float>(a.sums.sumE2);
-        list.push_back({{"name", f.name}, {"threads", threads}, {"quantize_gbps", number(gb / qSec)},
-                        {"dequantize_gbps", number(gb / dSec)}, {"analyze_gbps", number(gb / aSec)}});
+        list.push_back({{"name", f.name},
+                        {"threads", threads},
+                        {"quantize_gbps", number(gb / qSec)},
+                        {"dequantize_gbps", number(gb / dSec)},
+                        {"analyze_gbps", number(gb / aSec)}});
         if (!args.flag("json"))
-            std::printf("%-7.*s %7d %14.2f %16.2f %13.2f\n", static_cast<int>(f.name.size()), f.name.data(), threads,
-                        gb / qSec, gb / dSec, gb / aSec);
+            std::printf("%-7.*s %7d %14.2f %16.2f %13.2f\n", static_cast<int>(f.name.size()),
+                        f.name.data(), threads, gb / qSec, gb / dSec, gb / aSec);
     }
     const auto [listSec, listReadSec] = listingSeconds(std::max(repeats, 5));
     if (args.flag("json")) {
@@ -143,10 +161,11 @@ int cmdBench(const std::vector<std::string>& argv)
                    {"list_1000_tensors_ms", number(listSec * 1e3)},
                    {"list_1000_tensors_read_baseline_ms", number(listReadSec * 1e3)}});
     } else {
-        std::printf("read baseline: %.2f GB/s (single thread, vectorised sum; checksum %g)\n", gb / readSec,
-                    static_cast<double>(sink));
-        std::printf("listing a 1,000-tensor safetensors file: %.2f ms (reading its bytes: %.3f ms)\n", listSec * 1e3,
-                    listReadSec * 1e3);
+        std::printf("read baseline: %.2f GB/s (single thread, vectorised sum; checksum %g)\n",
+                    gb / readSec, static_cast<double>(sink));
+        std::printf(
+            "listing a 1,000-tensor safetensors file: %.2f ms (reading its bytes: %.3f ms)\n",
+            listSec * 1e3, listReadSec * 1e3);
     }
     return Ok;
 }

@@ -16,19 +16,27 @@ int cmdInspect(const std::vector<std::string>& argv)
     if (args.flag("json")) {
         Json tensors = Json::array();
         for (const auto& t : model->tensors)
-            tensors.push_back({{"name", t.name}, {"shape", t.shape}, {"dtype", t.storedType},
-                               {"params", t.numel()}, {"bytes", t.byteSize}});
-        Json out = {{"path", model->path}, {"format", model->format}, {"tensors", tensors},
-                    {"total_params", model->totalParams()}, {"total_bytes", model->totalBytes()}};
+            tensors.push_back({{"name", t.name},
+                               {"shape", t.shape},
+                               {"dtype", t.storedType},
+                               {"params", t.numel()},
+                               {"bytes", t.byteSize}});
+        Json out = {{"path", model->path},
+                    {"format", model->format},
+                    {"tensors", tensors},
+                    {"total_params", model->totalParams()},
+                    {"total_bytes", model->totalBytes()}};
         if (!model->metadata.empty()) out["metadata"] = model->metadata;
         printJson(out);
         return Ok;
     }
-    std::printf("%s (%s), %zu tensors\n", model->path.c_str(), model->format.c_str(), model->tensors.size());
+    std::printf("%s (%s), %zu tensors\n", model->path.c_str(), model->format.c_str(),
+                model->tensors.size());
     std::printf("%-56s %-20s %-8s %14s %12s\n", "name", "shape", "dtype", "params", "bytes");
     for (const auto& t : model->tensors)
-        std::printf("%-56s %-20s %-8s %14lld %12s\n", t.name.c_str(), shapeToString(t.shape).c_str(),
-                    t.storedType.c_str(), static_cast<long long>(t.numel()),
+        std::printf("%-56s %-20s %-8s %14lld %12s\n", t.name.c_str(),
+                    shapeToString(t.shape).c_str(), t.storedType.c_str(),
+                    static_cast<long long>(t.numel()),
                     humanBytes(static_cast<double>(t.byteSize)).c_str());
     std::printf("total: %lld params, %s\n", static_cast<long long>(model->totalParams()),
                 humanBytes(static_cast<double>(model->totalBytes())).c_str());

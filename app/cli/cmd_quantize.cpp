@@ -1,4 +1,5 @@
 // `quantize`: apply a plan to every tensor and report size and error, optionally exporting.
+#include "analysis/analyze.h"
 #include "cli.h"
 #include "core/error.h"
 #include "formats/storage.h"
@@ -6,7 +7,6 @@
 #include "io/safetensors_writer.h"
 #include "plan/plan.h"
 #include "qtexecutor.h"
-#include "analysis/analyze.h"
 
 #include <QThread>
 #include <QThreadPool>
@@ -23,23 +23,27 @@ Plan loadPlan(const Args& args)
 {
     const auto format = args.option("format");
     const auto planPath = args.option("plan");
-    if (format.has_value() == planPath.has_value()) throw UsageError("quantize needs either --format or --plan");
+    if (format.has_value() == planPath.has_value())
+        throw UsageError("quantize needs either --format or --plan");
     if (planPath) {
-        if (args.option("granularity")) throw UsageError("--granularity goes with --format, not --plan");
+        if (args.option("granularity"))
+            throw UsageError("--granularity goes with --format, not --plan");
         std::ifstream in(*planPath, std::ios::binary);
         if (!in) throw Error(*planPath + ": cannot read the plan file");
         std::stringstream ss;
         ss << in.rdbuf();
         return Plan::fromJson(ss.str(), *planPath);
     }
-    if (!findFormat(*format)) throw UsageError("unknown format '" + *format + "'; 'quantscope-cli formats' lists them");
+    if (!findFormat(*format))
+        throw UsageError("unknown format '" + *format + "'; 'quantscope-cli formats' lists them");
     const std::string g = args.option("granularity").value_or("tensor");
     const auto gran = Granularity::parse(g);
     if (!gran) throw UsageError("bad granularity '" + g + "' (tensor, channel or group:N)");
     return Plan::uniform(*format, *gran);
 }
 
-struct Row {
+struct Row
+{
     const TensorInfo* tensor;
     std::optional<QuantSpec> spec;
     std::uint64_t bytesAfter;
@@ -58,7 +62,9 @@ Json rowJson(const Row& r)
               {"params", params},
               {"bytes_before", t.byteSize},
               {"bytes_after", r.bytesAfter},
-              {"bits_per_weight", number(params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params) : 0.0)}};
+              {"bits_per_weight",
+               number(params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params)
+                             : 0.0)}};
     if (r.analysis) {
         const ErrorSums& s = r.analysis->sums;
         j["mse"] = number(s.mse());
@@ -68,40 +74,50 @@ Json rowJson(const Row& r)
         j["cosine"] = number(s.cosine());
         j["rmse_over_scale"] = number(s.rmseOverScale());
     } else {
-        for (const char* k : {"mse", "rmse", "sqnr_db", "max_abs_error", "cosine", "rmse_over_scale"}) j[k] = nullptr;
+        for (const char* k :
+             {"mse", "rmse", "sqnr_db", "max_abs_error", "cosine", "rmse_over_scale"})
+            j[k] = nullptr;
     }
     return j;
 }
 
 void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_t after)
 {
-    std::printf("%-48s %-7s %-10s %12s %12s %6s %9s %11s\n", "name", "format", "granular.", "bytes before",
-                "bytes after", "bpw", "SQNR dB", "MSE");
+    std::printf("%-48s %-7s %-10s %12s %12s %6s %9s %11s\n", "name", "format", "granular.",
+                "bytes before", "bytes after", "bpw", "SQNR dB", "MSE");
     for (const auto& r : rows) {
         const auto params = r.tensor->numel();
         const std::string fmt = r.spec ? std::string(r.spec->format->name) : "keep";
         const std::string gran = r.spec ? r.spec->granularity.toString() : "-";
-        const double bpw = params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params) : 0.0;
+        const double bpw =
+            params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params) : 0.0;
         char sqnr[32] = "-", mse[32] = "-";
         if (r.analysis) {
-            if (const auto s = r.analysis->sums.sqnrDb()) std::snprintf(sqnr, sizeof sqnr, "%.2f", *s);
-            else std::snprintf(sqnr, sizeof sqnr, "exact");
+            if (const auto s = r.analysis->sums.sqnrDb())
+                std::snprintf(sqnr, sizeof sqnr, "%.2f", *s);
+            else
+                std::snprintf(sqnr, sizeof sqnr, "exact");
             std::snprintf(mse, sizeof mse, "%.3e", r.analysis->sums.mse());
         }
-        std::printf("%-48s %-7s %-10s %12s %12s %6.2f %9s %11s\n", r.tensor->name.c_str(), fmt.c_str(),
-                    gran.c_str(), humanBytes(static_cast<double>(r.tensor->byteSize)).c_str(),
+        std::printf("%-48s %-7s %-10s %12s %12s %6.2f %9s %11s\n", r.tensor->name.c_str(),
+                    fmt.c_str(), gran.c_str(),
+                    humanBytes(static_cast<double>(r.tensor->byteSize)).c_str(),
                     humanBytes(static_cast<double>(r.bytesAfter)).c_str(), bpw, sqnr, mse);
     }
-    std::printf("total: %s -> %s (compression %.2fx)\n", humanBytes(static_cast<double>(before)).c_str(),
+    std::printf("total: %s -> %s (compression %.2fx)\n",
+                humanBytes(static_cast<double>(before)).c_str(),
                 humanBytes(static_cast<double>(after)).c_str(),
                 after ? static_cast<double>(before) / static_cast<double>(after) : 0.0);
 }
 
-void exportDequantized(const std::string& out, const Model& model, const std::vector<Row>& rows, const Control& control)
+void exportDequantized(const std::string& out, const Model& model, const std::vector<Row>& rows,
+                       const Control& control)
 {
     std::vector<SafetensorsWriter::Entry> entries;
     for (const auto& r : rows)
-        entries.push_back({r.tensor->name, isQuantizable(r.tensor->dtype) ? DType::F32 : r.tensor->dtype, r.tensor->shape});
+        entries.push_back({r.tensor->name,
+                           isQuantizable(r.tensor->dtype) ? DType::F32 : r.tensor->dtype,
+                           r.tensor->shape});
     std::map<std::string, std::string> meta = model.metadata;
     meta["quantscope.source"] = model.path;
     SafetensorsWriter writer(out, entries, meta);
@@ -114,7 +130,8 @@ void exportDequantized(const std::string& out, const Model& model, const std::ve
             continue;
         }
         values.resize(static_cast<std::size_t>(t.numel()));
-        TensorQuantizer qz(model.data(t), t, r.spec.value_or(QuantSpec{findFormat("fp32"), Granularity{}}));
+        TensorQuantizer qz(model.data(t), t,
+                           r.spec.value_or(QuantSpec{findFormat("fp32"), Granularity{}}));
         dequantizeTensor(qz, values.data(), control);
         writer.write(values.data(), values.size() * sizeof(float));
     }
@@ -125,7 +142,8 @@ void exportDequantized(const std::string& out, const Model& model, const std::ve
 
 int cmdQuantize(const std::vector<std::string>& argv)
 {
-    const Args args(argv, {"json"}, {"format", "granularity", "plan", "threads", "export-dequantized"});
+    const Args args(argv, {"json"},
+                    {"format", "granularity", "plan", "threads", "export-dequantized"});
     if (args.positionals().size() != 1) throw UsageError("quantize needs exactly one MODEL path");
     const Plan plan = loadPlan(args);
     const int threads = args.intOption("threads", QThread::idealThreadCount(), 1, 1024);
@@ -151,17 +169,25 @@ int cmdQuantize(const std::vector<std::string>& argv)
         before += t.byteSize;
         after += r.bytesAfter;
         rows.push_back(std::move(r));
-        if (showProgress) std::fprintf(stderr, "\rquantizing %zu/%zu", i + 1, model->tensors.size());
+        if (showProgress)
+            std::fprintf(stderr, "\rquantizing %zu/%zu", i + 1, model->tensors.size());
     }
     if (showProgress) std::fprintf(stderr, "\r%40s\r", "");
-    if (const auto out = args.option("export-dequantized")) exportDequantized(*out, *model, rows, control);
+    if (const auto out = args.option("export-dequantized"))
+        exportDequantized(*out, *model, rows, control);
 
     if (args.flag("json")) {
         Json tensors = Json::array();
-        for (const auto& r : rows) tensors.push_back(rowJson(r));
-        printJson({{"tensors", tensors},
-                   {"total", {{"params", model->totalParams()}, {"bytes_before", before}, {"bytes_after", after},
-                              {"compression_ratio", number(after ? static_cast<double>(before) / static_cast<double>(after) : 0.0)}}}});
+        for (const auto& r : rows)
+            tensors.push_back(rowJson(r));
+        printJson(
+            {{"tensors", tensors},
+             {"total",
+              {{"params", model->totalParams()},
+               {"bytes_before", before},
+               {"bytes_after", after},
+               {"compression_ratio",
+                number(after ? static_cast<double>(before) / static_cast<double>(after) : 0.0)}}}});
     } else {
         printTable(rows, before, after);
     }

@@ -16,7 +16,8 @@ Document::Document(QObject* parent) : QObject(parent)
 
 Document::~Document()
 {
-    for (auto* job : m_jobs) delete job; // each waits for its own work
+    for (auto* job : m_jobs)
+        delete job; // each waits for its own work
 }
 
 void Document::open(const QString& path)
@@ -61,11 +62,16 @@ std::optional<Precision> Document::precision(int row) const
     if (!m_model || !isQuantizable(tensor(row).dtype)) return std::nullopt;
     auto p = m_plan.precisionFor(tensor(row));
     if (p && p->format == "keep") return std::nullopt;
-    if (p && !p->granularity) p->granularity = m_plan.defaultPrecision ? m_plan.defaultPrecision->granularity : std::nullopt;
+    if (p && !p->granularity)
+        p->granularity =
+            m_plan.defaultPrecision ? m_plan.defaultPrecision->granularity : std::nullopt;
     return p;
 }
 
-std::optional<QuantSpec> Document::specFor(int row) const { return m_plan.resolve(tensor(row)); }
+std::optional<QuantSpec> Document::specFor(int row) const
+{
+    return m_plan.resolve(tensor(row));
+}
 
 void Document::setPrecision(int row, const Precision& precision)
 {
@@ -80,7 +86,8 @@ void Document::setDefaultPrecision(const Precision& precision)
 {
     m_plan.defaultPrecision = precision;
     m_plan.tensors.clear();
-    for (int row = 0; row < tensorCount(); ++row) emit precisionChanged(row);
+    for (int row = 0; row < tensorCount(); ++row)
+        emit precisionChanged(row);
     requantizeAll();
 }
 
@@ -88,7 +95,8 @@ void Document::setPlan(const Plan& plan)
 {
     plan.compileRules(); // throws before anything changes when a rule is bad
     m_plan = plan;
-    for (int row = 0; row < tensorCount(); ++row) emit precisionChanged(row);
+    for (int row = 0; row < tensorCount(); ++row)
+        emit precisionChanged(row);
     requantizeAll();
 }
 
@@ -98,14 +106,16 @@ void Document::requantizeAll()
     cancel();
     std::vector<int> rows(static_cast<std::size_t>(tensorCount()));
     std::iota(rows.begin(), rows.end(), 0);
-    for (int row : rows) ++m_revision[row];
+    for (int row : rows)
+        ++m_revision[row];
     startJob(std::move(rows));
 }
 
 void Document::startJob(std::vector<int> rows)
 {
     std::vector<TensorTask> tasks;
-    for (int row : rows) tasks.push_back({row, specFor(row), m_revision[row]});
+    for (int row : rows)
+        tasks.push_back({row, specFor(row), m_revision[row]});
     auto* job = new QuantizeJob(&m_pool, this);
     m_jobs.push_back(job);
     connect(job, &QuantizeJob::tensorFinished, this, &Document::acceptResult);
@@ -124,22 +134,28 @@ void Document::startJob(std::vector<int> rows)
 void Document::acceptResult(const TensorResultPtr& r)
 {
     // A result computed for an older precision of its row is stale: a newer job will deliver.
-    if (!r || r->index < 0 || r->index >= tensorCount() || r->revision != m_revision[r->index]) return;
+    if (!r || r->index < 0 || r->index >= tensorCount() || r->revision != m_revision[r->index])
+        return;
     m_results[r->index] = r;
     emit resultChanged(r->index);
 }
 
 void Document::cancel()
 {
-    for (auto* job : m_jobs) job->cancel();
+    for (auto* job : m_jobs)
+        job->cancel();
 }
 
-bool Document::isBusy() const { return !m_jobs.empty(); }
+bool Document::isBusy() const
+{
+    return !m_jobs.empty();
+}
 
 quint64 Document::totalBytesBefore() const
 {
     quint64 n = 0;
-    for (int row = 0; row < tensorCount(); ++row) n += tensor(row).byteSize;
+    for (int row = 0; row < tensorCount(); ++row)
+        n += tensor(row).byteSize;
     return n;
 }
 

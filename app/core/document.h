@@ -29,7 +29,10 @@ public:
     const Model* model() const { return m_model.get(); }
     QString path() const { return m_path; }
     int tensorCount() const { return m_model ? static_cast<int>(m_model->tensors.size()) : 0; }
-    const TensorInfo& tensor(int row) const { return m_model->tensors[static_cast<std::size_t>(row)]; }
+    const TensorInfo& tensor(int row) const
+    {
+        return m_model->tensors[static_cast<std::size_t>(row)];
+    }
     TensorResultPtr result(int row) const { return m_results.value(row); }
 
     const Plan& plan() const { return m_plan; }

@@ -14,7 +14,8 @@ void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64
 {
     if (n <= 0) return;
     if (n == 1 || m_pool->maxThreadCount() <= 1) {
-        for (std::int64_t i = 0; i < n; ++i) fn(i);
+        for (std::int64_t i = 0; i < n; ++i)
+            fn(i);
         return;
     }
     std::vector<std::int64_t> items(static_cast<std::size_t>(n));

@@ -30,9 +30,15 @@ QuantizeJob::~QuantizeJob()
     m_watcher.waitForFinished();
 }
 
-bool QuantizeJob::isRunning() const { return m_watcher.isRunning(); }
+bool QuantizeJob::isRunning() const
+{
+    return m_watcher.isRunning();
+}
 
-void QuantizeJob::cancel() { m_watcher.cancel(); }
+void QuantizeJob::cancel()
+{
+    m_watcher.cancel();
+}
 
 void QuantizeJob::emitProgress()
 {
@@ -55,7 +61,8 @@ void QuantizeJob::start(std::shared_ptr<const Model> model, std::vector<TensorTa
 
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
-    auto future = QtConcurrent::run(pool, [model, tasks = std::move(tasks), shared, pool](QPromise<TensorResultPtr>& promise) {
+    auto future = QtConcurrent::run(pool, [model, tasks = std::move(tasks), shared,
+                                           pool](QPromise<TensorResultPtr>& promise) {
         QtExecutor executor(pool);
         Control control;
         control.executor = &executor;
@@ -64,7 +71,8 @@ void QuantizeJob::start(std::shared_ptr<const Model> model, std::vector<TensorTa
         for (const auto& task : tasks) {
             if (promise.isCanceled()) return;
             try {
-                auto r = std::make_shared<TensorResult>(computeTensorResult(*model, task.index, task.spec, control));
+                auto r = std::make_shared<TensorResult>(
+                    computeTensorResult(*model, task.index, task.spec, control));
                 r->revision = task.revision;
                 ++shared->tensorsDone;
                 promise.addResult(TensorResultPtr(std::move(r)));
@@ -74,7 +82,8 @@ void QuantizeJob::start(std::shared_ptr<const Model> model, std::vector<TensorTa
                 shared->error = QString::fromStdString(e.what());
                 return;
             } catch (const std::exception& e) {
-                shared->error = QStringLiteral("%1: %2").arg(QString::fromStdString(model->path), QString::fromUtf8(e.what()));
+                shared->error = QStringLiteral("%1: %2").arg(QString::fromStdString(model->path),
+                                                             QString::fromUtf8(e.what()));
                 return;
             }
         }

@@ -16,7 +16,8 @@ class QThreadPool;
 
 namespace qs {
 
-struct TensorTask {
+struct TensorTask
+{
     int index = -1;
     std::optional<QuantSpec> spec;
     quint64 revision = 0;
@@ -42,7 +43,8 @@ signals:
     void failed(const QString& message);
 
 private:
-    struct Shared {
+    struct Shared
+    {
         std::atomic<quint64> bytesDone{0};
         std::atomic<int> tensorsDone{0};
         QString error; // written by the worker before it finishes, read after

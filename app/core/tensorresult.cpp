@@ -4,7 +4,8 @@ namespace qs {
 
 QString TensorResult::formatName() const
 {
-    return spec ? QString::fromUtf8(spec->format->name.data(), static_cast<qsizetype>(spec->format->name.size()))
+    return spec ? QString::fromUtf8(spec->format->name.data(),
+                                    static_cast<qsizetype>(spec->format->name.size()))
                 : QStringLiteral("keep");
 }
 
@@ -13,8 +14,8 @@ QString TensorResult::granularityName() const
     return spec ? QString::fromStdString(spec->granularity.toString()) : QString();
 }
 
-TensorResult computeTensorResult(const Model& model, int index, const std::optional<QuantSpec>& spec,
-                                 const Control& control)
+TensorResult computeTensorResult(const Model& model, int index,
+                                 const std::optional<QuantSpec>& spec, const Control& control)
 {
     const TensorInfo& t = model.tensors[static_cast<std::size_t>(index)];
     TensorResult r;
@@ -29,7 +30,8 @@ TensorResult computeTensorResult(const Model& model, int index, const std::optio
         const StorageCost cost = storageCost(t, *spec->format, spec->granularity);
         r.bytesAfter = cost.bytes;
     }
-    r.bitsPerWeight = r.params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(r.params) : 0.0;
+    r.bitsPerWeight =
+        r.params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(r.params) : 0.0;
     if (isQuantizable(t.dtype)) {
         // A kept tensor is analysed as its own float32 values: zero error, but the histogram
         // of its weights is still worth seeing.

@@ -14,8 +14,9 @@
 
 namespace qs {
 
-struct TensorResult {
-    int index = -1;          // position in Model::tensors
+struct TensorResult
+{
+    int index = -1; // position in Model::tensors
     std::string name;
     std::optional<QuantSpec> spec; // nullopt: kept at its stored precision
     int channelAxis = 0;
@@ -24,7 +25,7 @@ struct TensorResult {
     std::uint64_t bytesAfter = 0;
     double bitsPerWeight = 0.0;
     std::optional<TensorAnalysis> analysis; // only for float tensors
-    quint64 revision = 0;    // the document's revision of this tensor when the job started
+    quint64 revision = 0; // the document's revision of this tensor when the job started
 
     QString formatName() const;      // "int8" or "keep"
     QString granularityName() const; // "channel", "" when kept
@@ -33,8 +34,8 @@ struct TensorResult {
 using TensorResultPtr = std::shared_ptr<const TensorResult>;
 
 // The storage cost and metrics of one tensor under a spec (or kept). Pure engine work.
-TensorResult computeTensorResult(const Model& model, int index, const std::optional<QuantSpec>& spec,
-                                 const Control& control);
+TensorResult computeTensorResult(const Model& model, int index,
+                                 const std::optional<QuantSpec>& spec, const Control& control);
 
 } // namespace qs
 

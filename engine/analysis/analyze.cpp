@@ -11,10 +11,12 @@ namespace {
 
 constexpr std::int64_t kChunk = TensorQuantizer::kChunk;
 
-struct Binner {
+struct Binner
+{
     float lo, scale, top;
     Binner(double l, double h, int bins)
-        : lo(static_cast<float>(l)), scale(static_cast<float>(bins / (h - l))), top(static_cast<float>(bins - 1))
+        : lo(static_cast<float>(l)), scale(static_cast<float>(bins / (h - l))),
+          top(static_cast<float>(bins - 1))
     {
     }
     // NaN lands in bin 0 (0 < NaN is false); out-of-range values in the edge bins.
@@ -26,7 +28,8 @@ struct Binner {
     }
     simd::v4f index(simd::v4f v) const
     {
-        const simd::v4f l = {lo, lo, lo, lo}, s = {scale, scale, scale, scale}, t4 = {top, top, top, top};
+        const simd::v4f l = {lo, lo, lo, lo}, s = {scale, scale, scale, scale},
+                        t4 = {top, top, top, top};
         const simd::v4f zero = {};
         simd::v4f t = (v - l) * s;
         t = t < t4 ? t : t4;
@@ -38,22 +41,31 @@ struct Binner {
 // where values are clipped, and land in the edge bins.
 double errorBound(const TensorQuantizer& qz)
 {
-    const double amax = std::max(std::fabs(static_cast<double>(qz.minValue())), std::fabs(static_cast<double>(qz.maxValue())));
+    const double amax = std::max(std::fabs(static_cast<double>(qz.minValue())),
+                                 std::fabs(static_cast<double>(qz.maxValue())));
     double bound = 0.0;
     switch (qz.spec().format->kind) {
-    case FormatKind::Float32: bound = amax * 0x1p-24; break; // only F64 sources lose anything
-    case FormatKind::Float16: bound = std::max(amax * 0x1p-11, 0x1p-25); break;
-    case FormatKind::BFloat16: bound = std::max(amax * 0x1p-8, 0x1p-134); break;
+    case FormatKind::Float32:
+        bound = amax * 0x1p-24;
+        break; // only F64 sources lose anything
+    case FormatKind::Float16:
+        bound = std::max(amax * 0x1p-11, 0x1p-25);
+        break;
+    case FormatKind::BFloat16:
+        bound = std::max(amax * 0x1p-8, 0x1p-134);
+        break;
     case FormatKind::IntSymmetric:
     case FormatKind::IntAffine:
-        for (const auto& p : qz.params()) bound = std::max(bound, 0.5 * static_cast<double>(p.scale));
+        for (const auto& p : qz.params())
+            bound = std::max(bound, 0.5 * static_cast<double>(p.scale));
         break;
     }
     if (!(bound > 0.0) || !std::isfinite(bound)) bound = std::max(amax, 1.0) * 1e-7;
     return bound * (1.0 + 1.0 / 64);
 }
 
-struct UnitResult {
+struct UnitResult
+{
     ErrorSums sums;
     std::vector<std::uint64_t> orig, deq, err;
 };
@@ -140,7 +152,8 @@ public:
         r.sums.sumScaledE2 = m_sumScaledE2;
         r.sums.maxAbsError = std::max(simd::hmax(m_maxe), m_tailMax);
         r.orig.assign(m_counts.begin(), m_counts.begin() + static_cast<std::ptrdiff_t>(m_nb));
-        r.deq.assign(m_counts.begin() + static_cast<std::ptrdiff_t>(m_nb), m_counts.begin() + static_cast<std::ptrdiff_t>(2 * m_nb));
+        r.deq.assign(m_counts.begin() + static_cast<std::ptrdiff_t>(m_nb),
+                     m_counts.begin() + static_cast<std::ptrdiff_t>(2 * m_nb));
         r.err.assign(m_counts.begin() + static_cast<std::ptrdiff_t>(2 * m_nb), m_counts.end());
         return r;
     }
@@ -235,7 +248,8 @@ void dequantizeTensor(TensorQuantizer& qz, float* out, const Control& control)
             control.checkCancelled();
             qz.source().read(c, j, n, x);
             qz.roundtrip(c, j, x, n, d, nullptr);
-            for (std::int64_t k = 0; k < n; ++k) out[qz.source().memoryIndex(c, j + k)] = d[k];
+            for (std::int64_t k = 0; k < n; ++k)
+                out[qz.source().memoryIndex(c, j + k)] = d[k];
             bytes += static_cast<std::uint64_t>(n) * qz.source().elementSize();
         });
         if (control.progress) control.progress(bytes - bytes / 2);

@@ -6,7 +6,8 @@
 
 namespace qs {
 
-struct TensorAnalysis {
+struct TensorAnalysis
+{
     ErrorSums sums;
     Histogram original, dequantized, error; // original and dequantized share bins
     float minValue = 0, maxValue = 0;

@@ -20,15 +20,17 @@ class SerialExecutor : public Executor
 public:
     void parallelFor(std::int64_t n, const std::function<void(std::int64_t)>& fn) const override
     {
-        for (std::int64_t i = 0; i < n; ++i) fn(i);
+        for (std::int64_t i = 0; i < n; ++i)
+            fn(i);
     }
 };
 
 // Checked between chunks of a few thousand values; any callback may be empty.
-struct Control {
-    const Executor* executor = nullptr;                  // serial when null
-    std::function<bool()> cancelled;                     // true: throw qs::Cancelled
-    std::function<void(std::uint64_t bytes)> progress;   // source bytes processed (may be concurrent)
+struct Control
+{
+    const Executor* executor = nullptr;                // serial when null
+    std::function<bool()> cancelled;                   // true: throw qs::Cancelled
+    std::function<void(std::uint64_t bytes)> progress; // source bytes processed (may be concurrent)
 
     void checkCancelled() const;
     void run(std::int64_t n, const std::function<void(std::int64_t)>& fn) const;

@@ -6,7 +6,10 @@
 
 namespace qs {
 
-std::uint64_t Histogram::total() const { return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0}); }
+std::uint64_t Histogram::total() const
+{
+    return std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+}
 
 void ErrorSums::merge(const ErrorSums& o)
 {
@@ -31,8 +34,14 @@ std::size_t Histogram::binOf(float v) const
     return static_cast<std::size_t>(t);
 }
 
-double ErrorSums::mse() const { return count ? sumE2 / static_cast<double>(count) : 0.0; }
-double ErrorSums::rmse() const { return std::sqrt(mse()); }
+double ErrorSums::mse() const
+{
+    return count ? sumE2 / static_cast<double>(count) : 0.0;
+}
+double ErrorSums::rmse() const
+{
+    return std::sqrt(mse());
+}
 
 std::optional<double> ErrorSums::sqnrDb() const
 {

@@ -22,7 +22,8 @@ float sumFloatsBaseline(const float* x, std::int64_t n)
     }
     const v4 s = (a0 + a1) + (a2 + a3);
     float total = (s[0] + s[1]) + (s[2] + s[3]);
-    for (; i < n; ++i) total += x[i];
+    for (; i < n; ++i)
+        total += x[i];
     return total;
 }
 

@@ -18,7 +18,8 @@ int sourceAxis(const TensorInfo& info, const QuantSpec& spec)
     return info.channelAxis;
 }
 
-struct RangeStat {
+struct RangeStat
+{
     float mn = std::numeric_limits<float>::infinity();
     float mx = -std::numeric_limits<float>::infinity();
     // x may be unaligned (it can point straight into a mapped file): loads go through memcpy.
@@ -60,7 +61,8 @@ struct RangeStat {
 
 } // namespace
 
-TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info, const QuantSpec& spec)
+TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info,
+                                 const QuantSpec& spec)
     : m_source(data, info.dtype, info.shape, sourceAxis(info, spec)), m_spec(spec)
 {
     if (!spec.format) throw Error("no number format given");
@@ -71,9 +73,13 @@ TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorIn
     m_groupsPerChannel = L == 0 ? 0 : (L + m_groupSize - 1) / m_groupSize;
 }
 
-std::int64_t TensorQuantizer::numUnits() const { return (m_source.numel() + kUnit - 1) / kUnit; }
+std::int64_t TensorQuantizer::numUnits() const
+{
+    return (m_source.numel() + kUnit - 1) / kUnit;
+}
 
-void TensorQuantizer::forEachChunk(std::int64_t u, const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) const
+void TensorQuantizer::forEachChunk(
+    std::int64_t u, const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) const
 {
     const std::int64_t L = m_source.perChannel();
     std::int64_t e = u * kUnit;
@@ -91,7 +97,8 @@ void TensorQuantizer::computeScales(const Control& control)
     const std::int64_t units = numUnits();
     const std::int64_t groups = numGroups();
     // Per unit: the range of the whole unit, and of each group it touches (a contiguous run).
-    struct UnitStat {
+    struct UnitStat
+    {
         RangeStat all;
         std::int64_t firstGroup = 0;
         std::vector<RangeStat> groups;
@@ -121,7 +128,10 @@ void TensorQuantizer::computeScales(const Control& control)
                 st.groups[local].add(static_cast<const std::byte*>(values) + k * 4, m);
             });
         });
-        if (control.progress) control.progress(static_cast<std::uint64_t>(std::min(kUnit, m_source.numel() - u * kUnit)) * m_source.elementSize() / 2);
+        if (control.progress)
+            control.progress(
+                static_cast<std::uint64_t>(std::min(kUnit, m_source.numel() - u * kUnit)) *
+                m_source.elementSize() / 2);
     });
 
     RangeStat all;
@@ -145,13 +155,14 @@ void TensorQuantizer::computeScales(const Control& control)
         const RangeStat& r = groupStat[g];
         const bool any = r.mn <= r.mx; // false when a group holds only NaN
         const float mn = any ? r.mn : 0.0f, mx = any ? r.mx : 0.0f;
-        m_params[g] = f.affine() ? affineParams(mn, mx, f.qmax, fp16Scale)
-                                 : symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
+        m_params[g] =
+            f.affine() ? affineParams(mn, mx, f.qmax, fp16Scale)
+                       : symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
     }
 }
 
-void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d,
-                                float* codes) const
+void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n,
+                                float* d, float* codes) const
 {
     const Format& f = *m_spec.format;
     switch (f.kind) {
@@ -159,10 +170,12 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
         std::copy(x, x + n, d);
         break;
     case FormatKind::Float16:
-        for (std::int64_t i = 0; i < n; ++i) d[i] = roundToF16(x[i]);
+        for (std::int64_t i = 0; i < n; ++i)
+            d[i] = roundToF16(x[i]);
         break;
     case FormatKind::BFloat16:
-        for (std::int64_t i = 0; i < n; ++i) d[i] = roundToBf16(x[i]);
+        for (std::int64_t i = 0; i < n; ++i)
+            d[i] = roundToBf16(x[i]);
         break;
     case FormatKind::IntSymmetric:
     case FormatKind::IntAffine: {
@@ -175,7 +188,8 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
             else
                 quantizeSymmetricF(x + k, m, p, f.qmax, q + k);
             const float s = p.scale, zp = static_cast<float>(p.zeroPoint);
-            for (std::int64_t i = k; i < k + m; ++i) d[i] = (q[i] - zp) * s;
+            for (std::int64_t i = k; i < k + m; ++i)
+                d[i] = (q[i] - zp) * s;
         });
         break;
     }

@@ -13,7 +13,8 @@
 
 namespace qs {
 
-struct QuantSpec {
+struct QuantSpec
+{
     const Format* format = nullptr;
     Granularity granularity;
 };
@@ -24,7 +25,7 @@ struct QuantSpec {
 class TensorQuantizer
 {
 public:
-    static constexpr std::int64_t kChunk = 2048;          // values converted at once
+    static constexpr std::int64_t kChunk = 2048;                 // values converted at once
     static constexpr std::int64_t kUnit = std::int64_t{1} << 18; // values per work unit
 
     TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info, const QuantSpec& spec);
@@ -41,14 +42,20 @@ public:
     float minValue() const { return m_min; }
     float maxValue() const { return m_max; }
     const std::vector<ScaleParams>& params() const { return m_params; }
-    const ScaleParams& groupParams(std::int64_t g) const { return m_params[static_cast<std::size_t>(g)]; }
+    const ScaleParams& groupParams(std::int64_t g) const
+    {
+        return m_params[static_cast<std::size_t>(g)];
+    }
 
     // Calls fn(c, j, n) for each chunk of unit u: n <= kChunk values of channel c from j.
-    void forEachChunk(std::int64_t u, const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) const;
+    void
+    forEachChunk(std::int64_t u,
+                 const std::function<void(std::int64_t, std::int64_t, std::int64_t)>& fn) const;
 
     // Calls fn(k, m, g) for the runs [k, k+m) of a chunk (channel c, from j, n values) that
     // share scale group g.
-    template <typename F> void forEachGroupRun(std::int64_t c, std::int64_t j, std::int64_t n, F&& fn) const
+    template <typename F>
+    void forEachGroupRun(std::int64_t c, std::int64_t j, std::int64_t n, F&& fn) const
     {
         for (std::int64_t k = 0; k < n;) {
             const std::int64_t stop = std::min(n, ((j + k) / m_groupSize + 1) * m_groupSize - j);
@@ -59,7 +66,8 @@ public:
 
     // Pass 2 on one chunk: d = dequantize(quantize(x)); the codes (as floats) are written too
     // when `codes` is not null.
-    void roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d, float* codes) const;
+    void roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d,
+                   float* codes) const;
 
 private:
     TensorSource m_source;

@@ -9,7 +9,18 @@
 namespace qs {
 
 enum class DType : std::uint8_t {
-    F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U8, BOOL
+    F64,
+    F32,
+    F16,
+    BF16,
+    F8_E4M3,
+    F8_E5M2,
+    I64,
+    I32,
+    I16,
+    I8,
+    U8,
+    BOOL
 };
 
 std::size_t dtypeSize(DType t);

@@ -5,7 +5,8 @@ namespace qs {
 std::int64_t shapeNumel(const Shape& shape)
 {
     std::int64_t n = 1;
-    for (auto d : shape) n *= d; // readers reject shapes whose product overflows
+    for (auto d : shape)
+        n *= d; // readers reject shapes whose product overflows
     return n;
 }
 

@@ -14,12 +14,13 @@ using Shape = std::vector<std::int64_t>;
 std::int64_t shapeNumel(const Shape& shape);
 std::string shapeToString(const Shape& shape); // "[4096, 11008]"
 
-struct TensorInfo {
+struct TensorInfo
+{
     std::string name;
     Shape shape;
     DType dtype = DType::F32;
-    std::string storedType; // the type as the file names it, e.g. "F16"
-    int fileIndex = 0;      // index into Model::files
+    std::string storedType;     // the type as the file names it, e.g. "F16"
+    int fileIndex = 0;          // index into Model::files
     std::uint64_t offset = 0;   // absolute byte offset of the data in that file
     std::uint64_t byteSize = 0; // bytes of stored data
     int channelAxis = 0;        // output-channel axis (PyTorch layout: 0)

@@ -17,7 +17,8 @@ void pack4(const std::int8_t* q, std::int64_t e, std::int64_t n, std::uint8_t* c
         const std::int64_t idx = e + k;
         std::uint8_t& b = codes[idx >> 1];
         const auto nib = static_cast<std::uint8_t>(q[k] & 0x0f);
-        b = (idx & 1) ? static_cast<std::uint8_t>((b & 0x0f) | (nib << 4)) : static_cast<std::uint8_t>((b & 0xf0) | nib);
+        b = (idx & 1) ? static_cast<std::uint8_t>((b & 0x0f) | (nib << 4))
+                      : static_cast<std::uint8_t>((b & 0xf0) | nib);
     }
 }
 
@@ -50,15 +51,19 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
             qz.source().read(c, j, n, x);
             const std::int64_t e = c * L + j;
             switch (f.kind) {
-            case FormatKind::Float32: std::memcpy(enc.codes.data() + e * 4, x, static_cast<std::size_t>(n) * 4); return;
+            case FormatKind::Float32:
+                std::memcpy(enc.codes.data() + e * 4, x, static_cast<std::size_t>(n) * 4);
+                return;
             case FormatKind::Float16:
             case FormatKind::BFloat16:
                 for (std::int64_t k = 0; k < n; ++k) {
-                    const std::uint16_t h = f.kind == FormatKind::Float16 ? f32ToF16(x[k]) : f32ToBf16(x[k]);
+                    const std::uint16_t h =
+                        f.kind == FormatKind::Float16 ? f32ToF16(x[k]) : f32ToBf16(x[k]);
                     std::memcpy(enc.codes.data() + (e + k) * 2, &h, 2);
                 }
                 return;
-            default: break;
+            default:
+                break;
             }
             qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
                 const ScaleParams& p = qz.groupParams(g);
@@ -76,7 +81,8 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     return enc;
 }
 
-void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float* out, const Control& control)
+void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float* out,
+                  const Control& control)
 {
     const Format& f = *enc.format;
     const std::int64_t L = layout.source().perChannel();
@@ -87,7 +93,9 @@ void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float
             const std::int64_t e = c * L + j;
             float* y = out + e;
             switch (f.kind) {
-            case FormatKind::Float32: std::memcpy(y, enc.codes.data() + e * 4, static_cast<std::size_t>(n) * 4); return;
+            case FormatKind::Float32:
+                std::memcpy(y, enc.codes.data() + e * 4, static_cast<std::size_t>(n) * 4);
+                return;
             case FormatKind::Float16:
             case FormatKind::BFloat16:
                 for (std::int64_t k = 0; k < n; ++k) {
@@ -96,7 +104,8 @@ void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float
                     y[k] = f.kind == FormatKind::Float16 ? f16ToF32(h) : bf16ToF32(h);
                 }
                 return;
-            default: break;
+            default:
+                break;
             }
             if (f.bits == 8) {
                 std::memcpy(q, enc.codes.data() + e, static_cast<std::size_t>(n));

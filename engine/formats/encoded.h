@@ -8,7 +8,8 @@
 
 namespace qs {
 
-struct EncodedTensor {
+struct EncodedTensor
+{
     const Format* format = nullptr;
     std::int64_t numel = 0;
     std::vector<std::uint8_t> codes;     // bit-packed in logical order, low bits first
@@ -20,6 +21,7 @@ struct EncodedTensor {
 // Computes the scales (pass 1) and the packed codes. Floating formats store their own bits.
 EncodedTensor encodeTensor(TensorQuantizer& quantizer, const Control& control);
 // Rebuilds float32 values in logical order from the stored form alone.
-void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float* out, const Control& control);
+void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float* out,
+                  const Control& control);
 
 } // namespace qs

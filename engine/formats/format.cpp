@@ -9,7 +9,8 @@ constexpr std::array<Format, 7> kFormats{{
     {"fp32", "float", FormatKind::Float32, 32, 0, "IEEE binary32; float32 values are kept exactly"},
     {"fp16", "float", FormatKind::Float16, 16, 0,
      "IEEE binary16, round to nearest even, NaN/Inf preserved, overflow to Inf"},
-    {"bf16", "float", FormatKind::BFloat16, 16, 0, "bfloat16 (8-bit exponent), round to nearest even"},
+    {"bf16", "float", FormatKind::BFloat16, 16, 0,
+     "bfloat16 (8-bit exponent), round to nearest even"},
     {"int8", "int-symmetric", FormatKind::IntSymmetric, 8, 127,
      "signed symmetric, codes -127..127, s = amax/127, q = clamp(nearbyint(x/s))"},
     {"int4", "int-symmetric", FormatKind::IntSymmetric, 4, 7,
@@ -21,7 +22,10 @@ constexpr std::array<Format, 7> kFormats{{
 }};
 } // namespace
 
-std::span<const Format> formats() { return kFormats; }
+std::span<const Format> formats()
+{
+    return kFormats;
+}
 
 const Format* findFormat(std::string_view name)
 {
@@ -39,7 +43,8 @@ std::optional<Granularity> Granularity::parse(std::string_view text)
         const auto num = text.substr(prefix.size());
         std::int64_t g = 0;
         const auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), g);
-        if (ec == std::errc() && p == num.data() + num.size() && g > 0) return Granularity{Kind::Group, g};
+        if (ec == std::errc() && p == num.data() + num.size() && g > 0)
+            return Granularity{Kind::Group, g};
     }
     return std::nullopt;
 }
@@ -47,9 +52,12 @@ std::optional<Granularity> Granularity::parse(std::string_view text)
 std::string Granularity::toString() const
 {
     switch (kind) {
-    case Kind::Tensor: return "tensor";
-    case Kind::Channel: return "channel";
-    case Kind::Group: return "group:" + std::to_string(groupSize);
+    case Kind::Tensor:
+        return "tensor";
+    case Kind::Channel:
+        return "channel";
+    case Kind::Group:
+        return "group:" + std::to_string(groupSize);
     }
     return {};
 }

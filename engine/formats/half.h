@@ -12,7 +12,8 @@ inline std::uint16_t f32ToF16(float f)
     const std::uint32_t sign = (x >> 16) & 0x8000u;
     std::uint32_t ax = x & 0x7fffffffu;
     if (ax >= 0x7f800000u) // Inf stays Inf; NaN stays a (quiet) NaN with its top payload bits
-        return static_cast<std::uint16_t>(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
+        return static_cast<std::uint16_t>(sign | 0x7c00u |
+                                          (ax > 0x7f800000u ? 0x200u | ((ax >> 13) & 0x3ffu) : 0u));
     if (ax >= 0x477ff000u) // >= 65520 rounds (ties to even) past 65504
         return static_cast<std::uint16_t>(sign | 0x7c00u);
     if (ax < 0x38800000u) { // below 2^-14: the result is subnormal or zero
@@ -42,14 +43,24 @@ inline float f16ToF32(std::uint16_t h)
 inline std::uint16_t f32ToBf16(float f)
 {
     const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
-    if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((x >> 16) | 0x40u); // quiet NaN
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return static_cast<std::uint16_t>((x >> 16) | 0x40u); // quiet NaN
     return static_cast<std::uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
-inline float bf16ToF32(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
+inline float bf16ToF32(std::uint16_t b)
+{
+    return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
+}
 
-inline float roundToF16(float f) { return f16ToF32(f32ToF16(f)); }
-inline float roundToBf16(float f) { return bf16ToF32(f32ToBf16(f)); }
+inline float roundToF16(float f)
+{
+    return f16ToF32(f32ToF16(f));
+}
+inline float roundToBf16(float f)
+{
+    return bf16ToF32(f32ToBf16(f));
+}
 
 // Largest finite binary16 value; group scales saturate here instead of becoming Inf.
 inline constexpr float kF16Max = 65504.0f;

@@ -8,7 +8,10 @@ namespace qs::kernel {
 // FPU's own rounding (to nearest even) does the work, and loops stay vectorisable.
 inline constexpr float kMagic = 12582912.0f;
 
-inline float roundMagic(float y) { return (y + kMagic) - kMagic; }
+inline float roundMagic(float y)
+{
+    return (y + kMagic) - kMagic;
+}
 
 inline float clampCode(float y, float lo, float hi)
 {

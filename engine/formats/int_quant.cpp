@@ -9,7 +9,10 @@
 namespace qs {
 namespace {
 
-float storeScale(float s, bool fp16Scale) { return fp16Scale ? roundToF16(std::min(s, kF16Max)) : s; }
+float storeScale(float s, bool fp16Scale)
+{
+    return fp16Scale ? roundToF16(std::min(s, kF16Max)) : s;
+}
 
 ScaleParams withInverse(float scale, int zeroPoint)
 {
@@ -53,15 +56,16 @@ int quantizeAffineRef(float x, const ScaleParams& p, int qmax)
     if (std::isnan(x)) return p.zeroPoint;
     // zp + nearbyint(x/s) in float is exact while in range; clamping first avoids overflow.
     const float r = std::nearbyint(x * p.inv);
-    const float q = std::clamp(static_cast<float>(p.zeroPoint) + std::clamp(r, -1024.0f, 1024.0f), 0.0f,
-                               static_cast<float>(qmax));
+    const float q = std::clamp(static_cast<float>(p.zeroPoint) + std::clamp(r, -1024.0f, 1024.0f),
+                               0.0f, static_cast<float>(qmax));
     return static_cast<int>(q);
 }
 
 void quantizeSymmetricF(const float* x, std::int64_t n, const ScaleParams& p, int qmax, float* q)
 {
     const float inv = p.inv, hi = static_cast<float>(qmax);
-    for (std::int64_t i = 0; i < n; ++i) q[i] = roundMagic(clampCode(x[i] * inv, -hi, hi));
+    for (std::int64_t i = 0; i < n; ++i)
+        q[i] = roundMagic(clampCode(x[i] * inv, -hi, hi));
 }
 
 void quantizeAffineF(const float* x, std::int64_t n, const ScaleParams& p, int qmax, float* q)
@@ -70,14 +74,17 @@ void quantizeAffineF(const float* x, std::int64_t n, const ScaleParams& p, int q
     // integers and rounding is monotone.
     const float inv = p.inv, zp = static_cast<float>(p.zeroPoint);
     const float lo = -zp, hi = static_cast<float>(qmax) - zp;
-    for (std::int64_t i = 0; i < n; ++i) q[i] = zp + roundMagic(clampCode(x[i] * inv, lo, hi));
+    for (std::int64_t i = 0; i < n; ++i)
+        q[i] = zp + roundMagic(clampCode(x[i] * inv, lo, hi));
 }
 
-void quantizeSymmetric(const float* x, std::int64_t n, const ScaleParams& p, int qmax, std::int8_t* q)
+void quantizeSymmetric(const float* x, std::int64_t n, const ScaleParams& p, int qmax,
+                       std::int8_t* q)
 {
     const float inv = p.inv, hi = static_cast<float>(qmax);
     for (std::int64_t i = 0; i < n; ++i)
-        q[i] = static_cast<std::int8_t>(static_cast<int>(roundMagic(clampCode(x[i] * inv, -hi, hi))));
+        q[i] =
+            static_cast<std::int8_t>(static_cast<int>(roundMagic(clampCode(x[i] * inv, -hi, hi))));
 }
 
 void quantizeAffine(const float* x, std::int64_t n, const ScaleParams& p, int qmax, std::uint8_t* q)
@@ -85,20 +92,23 @@ void quantizeAffine(const float* x, std::int64_t n, const ScaleParams& p, int qm
     const float inv = p.inv, zp = static_cast<float>(p.zeroPoint);
     const float lo = -zp, hi = static_cast<float>(qmax) - zp;
     for (std::int64_t i = 0; i < n; ++i)
-        q[i] = static_cast<std::uint8_t>(static_cast<int>(zp + roundMagic(clampCode(x[i] * inv, lo, hi))));
+        q[i] = static_cast<std::uint8_t>(
+            static_cast<int>(zp + roundMagic(clampCode(x[i] * inv, lo, hi))));
 }
 
 void dequantizeSymmetric(const std::int8_t* q, std::int64_t n, const ScaleParams& p, float* y)
 {
     const float s = p.scale;
-    for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(q[i]) * s;
+    for (std::int64_t i = 0; i < n; ++i)
+        y[i] = static_cast<float>(q[i]) * s;
 }
 
 void dequantizeAffine(const std::uint8_t* q, std::int64_t n, const ScaleParams& p, float* y)
 {
     const float s = p.scale;
     const int zp = p.zeroPoint;
-    for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<int>(q[i]) - zp) * s;
+    for (std::int64_t i = 0; i < n; ++i)
+        y[i] = static_cast<float>(static_cast<int>(q[i]) - zp) * s;
 }
 
 } // namespace qs

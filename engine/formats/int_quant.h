@@ -8,7 +8,8 @@ namespace qs {
 // Parameters of one scale group. `scale` is the value dequantization multiplies by (already
 // rounded to fp16 when the granularity stores fp16 scales); `inv` is 1.0f / scale, or 0 when
 // the stored scale is 0 so that every code becomes 0 (resp. the zero point).
-struct ScaleParams {
+struct ScaleParams
+{
     float scale = 1.0f;
     float inv = 1.0f;
     int zeroPoint = 0;
@@ -32,8 +33,10 @@ inline float dequantizeCode(int q, const ScaleParams& p)
 // returned as floats holding small integers (the analysis works on those) or as bytes.
 void quantizeSymmetricF(const float* x, std::int64_t n, const ScaleParams& p, int qmax, float* q);
 void quantizeAffineF(const float* x, std::int64_t n, const ScaleParams& p, int qmax, float* q);
-void quantizeSymmetric(const float* x, std::int64_t n, const ScaleParams& p, int qmax, std::int8_t* q);
-void quantizeAffine(const float* x, std::int64_t n, const ScaleParams& p, int qmax, std::uint8_t* q);
+void quantizeSymmetric(const float* x, std::int64_t n, const ScaleParams& p, int qmax,
+                       std::int8_t* q);
+void quantizeAffine(const float* x, std::int64_t n, const ScaleParams& p, int qmax,
+                    std::uint8_t* q);
 void dequantizeSymmetric(const std::int8_t* q, std::int64_t n, const ScaleParams& p, float* y);
 void dequantizeAffine(const std::uint8_t* q, std::int64_t n, const ScaleParams& p, float* y);
 

@@ -14,10 +14,12 @@ StorageCost storageCost(const TensorInfo& t, const Format& f, const Granularity&
             channels = t.shape[axis];
         const std::int64_t perChannel = static_cast<std::int64_t>(n) / channels;
         std::int64_t groupsPerChannel = 1;
-        if (g.kind == Granularity::Kind::Group) groupsPerChannel = (perChannel + g.groupSize - 1) / g.groupSize;
+        if (g.kind == Granularity::Kind::Group)
+            groupsPerChannel = (perChannel + g.groupSize - 1) / g.groupSize;
         cost.scaleGroups = channels * groupsPerChannel;
         const std::uint64_t scaleBytes = g.kind == Granularity::Kind::Group ? 2 : 4;
-        cost.bytes += static_cast<std::uint64_t>(cost.scaleGroups) * (scaleBytes + (f.affine() ? 1 : 0));
+        cost.bytes +=
+            static_cast<std::uint64_t>(cost.scaleGroups) * (scaleBytes + (f.affine() ? 1 : 0));
     }
     cost.bitsPerWeight = n ? static_cast<double>(cost.bytes) * 8.0 / static_cast<double>(n) : 0.0;
     return cost;

@@ -8,7 +8,8 @@
 
 namespace qs {
 
-struct StorageCost {
+struct StorageCost
+{
     std::uint64_t bytes = 0;
     std::int64_t scaleGroups = 0;
     double bitsPerWeight = 0.0;

@@ -15,11 +15,14 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path))
 {
     const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw Error(m_path + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         const int err = errno;
         ::close(fd);
-        throw Error(m_path + ": not a regular file" + (err ? std::string(": ") + std::strerror(err) : ""));
+        throw Error(m_path + ": not a regular file" +
+                    (err ? std::string(": ") + std::strerror(err) : ""));
     }
     m_size = static_cast<std::uint64_t>(st.st_size);
     if (m_size > 0) {
@@ -42,8 +45,9 @@ MappedFile::~MappedFile()
 std::span<const std::byte> MappedFile::range(std::uint64_t offset, std::uint64_t length) const
 {
     if (offset > m_size || length > m_size - offset)
-        throw Error(m_path + ": byte range " + std::to_string(offset) + "+" + std::to_string(length) +
-                    " lies outside the file (" + std::to_string(m_size) + " bytes)");
+        throw Error(m_path + ": byte range " + std::to_string(offset) + "+" +
+                    std::to_string(length) + " lies outside the file (" + std::to_string(m_size) +
+                    " bytes)");
     return {m_data + offset, static_cast<std::size_t>(length)};
 }
 

@@ -24,14 +24,16 @@ const TensorInfo* Model::find(const std::string& name) const
 std::int64_t Model::totalParams() const
 {
     std::int64_t n = 0;
-    for (const auto& t : tensors) n += t.numel();
+    for (const auto& t : tensors)
+        n += t.numel();
     return n;
 }
 
 std::uint64_t Model::totalBytes() const
 {
     std::uint64_t n = 0;
-    for (const auto& t : tensors) n += t.byteSize;
+    for (const auto& t : tensors)
+        n += t.byteSize;
     return n;
 }
 
@@ -39,7 +41,8 @@ std::shared_ptr<const Model> openModel(const std::string& path)
 {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) throw Error(path + ": no such file");
-    if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a folder, not a model file");
+    if (std::filesystem::is_directory(path, ec))
+        throw Error(path + ": is a folder, not a model file");
     for (const auto& reader : modelReaders())
         if (reader->canOpen(path)) return std::make_shared<const Model>(reader->open(path));
     throw Error(path + ": not a model file QuantScope can read (supported: safetensors, "

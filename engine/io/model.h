@@ -13,7 +13,8 @@
 
 namespace qs {
 
-struct Model {
+struct Model
+{
     std::string path;   // what the user opened (a file or a shard index)
     std::string format; // "safetensors", ...
     std::vector<TensorInfo> tensors;

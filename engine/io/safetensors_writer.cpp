@@ -19,7 +19,8 @@ SafetensorsWriter::SafetensorsWriter(std::string path, const std::vector<Entry>&
     if (!metadata.empty()) header["__metadata__"] = metadata;
     std::uint64_t offset = 0;
     for (const auto& e : entries) {
-        const std::uint64_t bytes = static_cast<std::uint64_t>(shapeNumel(e.shape)) * dtypeSize(e.dtype);
+        const std::uint64_t bytes =
+            static_cast<std::uint64_t>(shapeNumel(e.shape)) * dtypeSize(e.dtype);
         header[e.name] = {{"dtype", std::string(dtypeName(e.dtype))},
                           {"shape", e.shape},
                           {"data_offsets", {offset, offset + bytes}}};
@@ -31,8 +32,11 @@ SafetensorsWriter::SafetensorsWriter(std::string path, const std::vector<Entry>&
     m_file = std::fopen(m_tmpPath.c_str(), "wb");
     if (!m_file) throw Error(m_path + ": cannot write: " + std::strerror(errno));
     unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xff);
-    if (std::fwrite(len, 1, 8, m_file) != 8 || std::fwrite(text.data(), 1, text.size(), m_file) != text.size())
+    for (int i = 0; i < 8; ++i)
+        len[i] =
+            static_cast<unsigned char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xff);
+    if (std::fwrite(len, 1, 8, m_file) != 8 ||
+        std::fwrite(text.data(), 1, text.size(), m_file) != text.size())
         throw Error(m_path + ": write failed: " + std::strerror(errno));
 }
 
@@ -44,7 +48,8 @@ SafetensorsWriter::~SafetensorsWriter()
 
 void SafetensorsWriter::write(const void* data, std::size_t bytes)
 {
-    if (m_written + bytes > m_expected) throw Error(m_path + ": more tensor data than the header declares");
+    if (m_written + bytes > m_expected)
+        throw Error(m_path + ": more tensor data than the header declares");
     if (bytes && std::fwrite(data, 1, bytes, m_file) != bytes)
         throw Error(m_path + ": write failed: " + std::strerror(errno));
     m_written += bytes;
@@ -53,8 +58,8 @@ void SafetensorsWriter::write(const void* data, std::size_t bytes)
 void SafetensorsWriter::commit()
 {
     if (m_written != m_expected)
-        throw Error(m_path + ": only " + std::to_string(m_written) + " of " + std::to_string(m_expected) +
-                    " data bytes were written");
+        throw Error(m_path + ": only " + std::to_string(m_written) + " of " +
+                    std::to_string(m_expected) + " data bytes were written");
     const bool ok = std::fflush(m_file) == 0 && ::fsync(fileno(m_file)) == 0;
     const int err = errno;
     std::fclose(m_file);

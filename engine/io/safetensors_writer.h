@@ -14,7 +14,8 @@ namespace qs {
 class SafetensorsWriter
 {
 public:
-    struct Entry {
+    struct Entry
+    {
         std::string name;
         DType dtype;
         Shape shape;

@@ -12,13 +12,16 @@ Precision parsePrecision(const json& j, const std::string& source, const std::st
 {
     if (!j.is_object()) throw Error(source + ": " + where + " is not an object");
     const auto f = j.find("format");
-    if (f == j.end() || !f->is_string()) throw Error(source + ": " + where + " needs a \"format\" string");
+    if (f == j.end() || !f->is_string())
+        throw Error(source + ": " + where + " needs a \"format\" string");
     Precision p;
     p.format = f->get<std::string>();
     if (p.format != "keep" && !findFormat(p.format))
-        throw Error(source + ": " + where + ": unknown format \"" + p.format + "\" (see quantscope-cli formats)");
+        throw Error(source + ": " + where + ": unknown format \"" + p.format +
+                    "\" (see quantscope-cli formats)");
     if (const auto g = j.find("granularity"); g != j.end() && !g->is_null()) {
-        if (!g->is_string()) throw Error(source + ": " + where + ": \"granularity\" is not a string");
+        if (!g->is_string())
+            throw Error(source + ": " + where + ": \"granularity\" is not a string");
         p.granularity = Granularity::parse(g->get<std::string>());
         if (!p.granularity)
             throw Error(source + ": " + where + ": bad granularity \"" + g->get<std::string>() +
@@ -54,7 +57,8 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
     Plan plan;
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "default" && it.key() != "rules" && it.key() != "tensors")
-            throw Error(source + ": unknown plan key \"" + it.key() + "\" (default, rules, tensors)");
+            throw Error(source + ": unknown plan key \"" + it.key() +
+                        "\" (default, rules, tensors)");
     if (const auto d = j.find("default"); d != j.end() && !d->is_null())
         plan.defaultPrecision = parsePrecision(*d, source, "\"default\"");
     if (const auto r = j.find("rules"); r != j.end()) {
@@ -64,13 +68,15 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
             const std::string where = "rule " + std::to_string(i + 1);
             if (!rule.is_object() || !rule.contains("match") || !rule["match"].is_string())
                 throw Error(source + ": " + where + " needs a \"match\" string");
-            plan.rules.push_back({rule["match"].get<std::string>(), parsePrecision(rule, source, where)});
+            plan.rules.push_back(
+                {rule["match"].get<std::string>(), parsePrecision(rule, source, where)});
         }
     }
     if (const auto t = j.find("tensors"); t != j.end()) {
         if (!t->is_object()) throw Error(source + ": \"tensors\" is not an object");
         for (auto it = t->begin(); it != t->end(); ++it)
-            plan.tensors[it.key()] = parsePrecision(it.value(), source, "tensor '" + it.key() + "'");
+            plan.tensors[it.key()] =
+                parsePrecision(it.value(), source, "tensor '" + it.key() + "'");
     }
     plan.compileRules(source);
     return plan;
@@ -103,7 +109,8 @@ std::string Plan::toJson() const
     }
     if (!rules.empty()) j["rules"] = r;
     json t = json::object();
-    for (const auto& [name, p] : tensors) t[name] = precisionJson(p);
+    for (const auto& [name, p] : tensors)
+        t[name] = precisionJson(p);
     if (!tensors.empty()) j["tensors"] = t;
     return j.dump(2);
 }
@@ -111,7 +118,8 @@ std::string Plan::toJson() const
 std::optional<Precision> Plan::precisionFor(const TensorInfo& t, std::string* origin) const
 {
     bool stale = m_compiledFrom.size() != rules.size();
-    for (std::size_t i = 0; !stale && i < rules.size(); ++i) stale = m_compiledFrom[i] != rules[i].match;
+    for (std::size_t i = 0; !stale && i < rules.size(); ++i)
+        stale = m_compiledFrom[i] != rules[i].match;
     if (stale) compileRules();
     if (origin) origin->clear();
     if (const auto it = tensors.find(t.name); it != tensors.end()) {

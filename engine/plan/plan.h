@@ -13,13 +13,18 @@
 namespace qs {
 
 // A format by name ("keep" leaves the tensor as stored) and, optionally, a granularity.
-struct Precision {
+struct Precision
+{
     std::string format;
     std::optional<Granularity> granularity;
-    bool operator==(const Precision& o) const { return format == o.format && granularity == o.granularity; }
+    bool operator==(const Precision& o) const
+    {
+        return format == o.format && granularity == o.granularity;
+    }
 };
 
-struct PlanRule {
+struct PlanRule
+{
     std::string match; // unanchored ECMAScript regex search in the tensor name
     Precision precision;
 };

@@ -9,7 +9,8 @@
 
 namespace {
 
-struct Run {
+struct Run
+{
     int code = -1;
     QByteArray out, err;
 };
@@ -19,14 +20,16 @@ Run runCli(const QStringList& args)
     QProcess p;
     p.start(QStringLiteral(QS_CLI), args);
     if (!p.waitForFinished(120000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
 }
 
 QJsonObject json(const Run& r)
 {
     QJsonParseError e;
     const auto doc = QJsonDocument::fromJson(r.out, &e);
-    if (e.error != QJsonParseError::NoError) qWarning() << "bad JSON:" << e.errorString() << r.out.left(300);
+    if (e.error != QJsonParseError::NoError)
+        qWarning() << "bad JSON:" << e.errorString() << r.out.left(300);
     return doc.object();
 }
 
@@ -40,7 +43,8 @@ void writeFile(const QString& path, const QByteArray& bytes)
 QByteArray st(const QByteArray& header, const QByteArray& data)
 {
     QByteArray len(8, '\0');
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<char>((quint64(header.size()) >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        len[i] = static_cast<char>((quint64(header.size()) >> (8 * i)) & 0xff);
     return len + header + data;
 }
 
@@ -59,10 +63,15 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        writeFile(tmp(QStringLiteral("garbage.safetensors")), QByteArray("\x10\x00\x00\x00\x00\x00\x00\x00{not json at all", 24));
-        writeFile(tmp(QStringLiteral("overflow.safetensors")), st(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", QByteArray(8, '\0')));
+        writeFile(tmp(QStringLiteral("garbage.safetensors")),
+                  QByteArray("\x10\x00\x00\x00\x00\x00\x00\x00{not json at all", 24));
+        writeFile(
+            tmp(QStringLiteral("overflow.safetensors")),
+            st(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", QByteArray(8, '\0')));
         writeFile(tmp(QStringLiteral("bad-plan.json")), R"({"default": {"format": "int3"}})");
-        writeFile(tmp(QStringLiteral("plan.json")), R"({"default": {"format": "int8", "granularity": "channel"}, "rules": [{"match": "mlp", "format": "int4", "granularity": "group:32"}]})");
+        writeFile(
+            tmp(QStringLiteral("plan.json")),
+            R"({"default": {"format": "int8", "granularity": "channel"}, "rules": [{"match": "mlp", "format": "int4", "granularity": "group:32"}]})");
     }
 
     void exitCodes_data()
@@ -72,19 +81,52 @@ private slots:
         QTest::addColumn<QString>("stderrHas");
         const QString g = tmp(QStringLiteral("garbage.safetensors"));
         QTest::addRow("no arguments") << QStringList{} << 2 << "Usage:";
-        QTest::addRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << 2 << "unknown command";
-        QTest::addRow("unknown option") << QStringList{QStringLiteral("inspect"), kExample, QStringLiteral("--colour")} << 2 << "unknown option --colour";
-        QTest::addRow("missing model") << QStringList{QStringLiteral("inspect")} << 2 << "exactly one MODEL";
-        QTest::addRow("format and plan") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"), QStringLiteral("int8"), QStringLiteral("--plan"), tmp(QStringLiteral("plan.json"))} << 2 << "either --format or --plan";
-        QTest::addRow("unknown format") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"), QStringLiteral("int3")} << 2 << "unknown format 'int3'";
-        QTest::addRow("bad granularity") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"), QStringLiteral("int8"), QStringLiteral("--granularity"), QStringLiteral("row")} << 2 << "bad granularity";
-        QTest::addRow("bad threads") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"), QStringLiteral("int8"), QStringLiteral("--threads"), QStringLiteral("0")} << 2 << "--threads";
-        QTest::addRow("missing file") << QStringList{QStringLiteral("inspect"), tmp(QStringLiteral("nope.safetensors"))} << 3 << "nope.safetensors: no such file";
-        QTest::addRow("garbage file") << QStringList{QStringLiteral("inspect"), g} << 3 << "garbage.safetensors: invalid JSON header";
-        QTest::addRow("garbage quantize") << QStringList{QStringLiteral("quantize"), g, QStringLiteral("--format"), QStringLiteral("int8")} << 3 << "garbage.safetensors";
-        QTest::addRow("offsets beyond file") << QStringList{QStringLiteral("inspect"), tmp(QStringLiteral("overflow.safetensors"))} << 3 << "tensor 'w'";
-        QTest::addRow("bad plan") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--plan"), tmp(QStringLiteral("bad-plan.json"))} << 3 << "bad-plan.json: \"default\": unknown format \"int3\"";
-        QTest::addRow("missing plan") << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--plan"), tmp(QStringLiteral("none.json"))} << 3 << "none.json: cannot read";
+        QTest::addRow("unknown command")
+            << QStringList{QStringLiteral("frobnicate")} << 2 << "unknown command";
+        QTest::addRow("unknown option")
+            << QStringList{QStringLiteral("inspect"), kExample, QStringLiteral("--colour")} << 2
+            << "unknown option --colour";
+        QTest::addRow("missing model")
+            << QStringList{QStringLiteral("inspect")} << 2 << "exactly one MODEL";
+        QTest::addRow("format and plan")
+            << QStringList{QStringLiteral("quantize"), kExample,
+                           QStringLiteral("--format"), QStringLiteral("int8"),
+                           QStringLiteral("--plan"),   tmp(QStringLiteral("plan.json"))}
+            << 2 << "either --format or --plan";
+        QTest::addRow("unknown format")
+            << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"),
+                           QStringLiteral("int3")}
+            << 2 << "unknown format 'int3'";
+        QTest::addRow("bad granularity")
+            << QStringList{QStringLiteral("quantize"),      kExample,
+                           QStringLiteral("--format"),      QStringLiteral("int8"),
+                           QStringLiteral("--granularity"), QStringLiteral("row")}
+            << 2 << "bad granularity";
+        QTest::addRow("bad threads")
+            << QStringList{QStringLiteral("quantize"),  kExample,
+                           QStringLiteral("--format"),  QStringLiteral("int8"),
+                           QStringLiteral("--threads"), QStringLiteral("0")}
+            << 2 << "--threads";
+        QTest::addRow("missing file")
+            << QStringList{QStringLiteral("inspect"), tmp(QStringLiteral("nope.safetensors"))} << 3
+            << "nope.safetensors: no such file";
+        QTest::addRow("garbage file") << QStringList{QStringLiteral("inspect"), g} << 3
+                                      << "garbage.safetensors: invalid JSON header";
+        QTest::addRow("garbage quantize")
+            << QStringList{QStringLiteral("quantize"), g, QStringLiteral("--format"),
+                           QStringLiteral("int8")}
+            << 3 << "garbage.safetensors";
+        QTest::addRow("offsets beyond file")
+            << QStringList{QStringLiteral("inspect"), tmp(QStringLiteral("overflow.safetensors"))}
+            << 3 << "tensor 'w'";
+        QTest::addRow("bad plan") << QStringList{QStringLiteral("quantize"), kExample,
+                                                 QStringLiteral("--plan"),
+                                                 tmp(QStringLiteral("bad-plan.json"))}
+                                  << 3 << "bad-plan.json: \"default\": unknown format \"int3\"";
+        QTest::addRow("missing plan")
+            << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--plan"),
+                           tmp(QStringLiteral("none.json"))}
+            << 3 << "none.json: cannot read";
         QTest::addRow("help") << QStringList{QStringLiteral("--help")} << 0 << "";
         QTest::addRow("version") << QStringList{QStringLiteral("--version")} << 0 << "";
     }
@@ -115,7 +157,8 @@ private slots:
         bool sawF16 = false;
         for (const auto& v : tensors) {
             const QJsonObject t = v.toObject();
-            for (const char* k : {"name", "shape", "dtype", "params", "bytes"}) QVERIFY2(t.contains(QLatin1String(k)), k);
+            for (const char* k : {"name", "shape", "dtype", "params", "bytes"})
+                QVERIFY2(t.contains(QLatin1String(k)), k);
             params += t.value(QStringLiteral("params")).toInteger();
             bytes += t.value(QStringLiteral("bytes")).toInteger();
             sawF16 = sawF16 || t.value(QStringLiteral("dtype")).toString() == QStringLiteral("F16");
@@ -127,22 +170,26 @@ private slots:
 
     void quantizeJson()
     {
-        const Run r = runCli({QStringLiteral("quantize"), kExample, QStringLiteral("--plan"), tmp(QStringLiteral("plan.json")), QStringLiteral("--json"), QStringLiteral("--threads"), QStringLiteral("2")});
+        const Run r = runCli({QStringLiteral("quantize"), kExample, QStringLiteral("--plan"),
+                              tmp(QStringLiteral("plan.json")), QStringLiteral("--json"),
+                              QStringLiteral("--threads"), QStringLiteral("2")});
         QCOMPARE(r.code, 0);
         const QJsonObject o = json(r);
         qint64 before = 0, after = 0;
         int mlp = 0, kept = 0;
         for (const auto& v : o.value(QStringLiteral("tensors")).toArray()) {
             const QJsonObject t = v.toObject();
-            for (const char* k : {"name", "format", "granularity", "channel_axis", "params", "bytes_before", "bytes_after",
-                                  "bits_per_weight", "mse", "rmse", "sqnr_db", "max_abs_error", "cosine"})
+            for (const char* k : {"name", "format", "granularity", "channel_axis", "params",
+                                  "bytes_before", "bytes_after", "bits_per_weight", "mse", "rmse",
+                                  "sqnr_db", "max_abs_error", "cosine"})
                 QVERIFY2(t.contains(QLatin1String(k)), k);
             before += t.value(QStringLiteral("bytes_before")).toInteger();
             after += t.value(QStringLiteral("bytes_after")).toInteger();
             const QString name = t.value(QStringLiteral("name")).toString();
             if (t.value(QStringLiteral("format")).toString() == QStringLiteral("keep")) {
                 ++kept;
-                QCOMPARE(t.value(QStringLiteral("bytes_after")), t.value(QStringLiteral("bytes_before")));
+                QCOMPARE(t.value(QStringLiteral("bytes_after")),
+                         t.value(QStringLiteral("bytes_before")));
                 continue;
             }
             QCOMPARE(t.value(QStringLiteral("channel_axis")).toInt(), 0);
@@ -151,7 +198,8 @@ private slots:
             if (name.contains(QStringLiteral("mlp"))) {
                 ++mlp;
                 QCOMPARE(t.value(QStringLiteral("format")).toString(), QStringLiteral("int4"));
-                QCOMPARE(t.value(QStringLiteral("granularity")).toString(), QStringLiteral("group:32"));
+                QCOMPARE(t.value(QStringLiteral("granularity")).toString(),
+                         QStringLiteral("group:32"));
             }
         }
         QVERIFY(mlp >= 6);
@@ -159,14 +207,20 @@ private slots:
         const QJsonObject total = o.value(QStringLiteral("total")).toObject();
         QCOMPARE(total.value(QStringLiteral("bytes_before")).toInteger(), before);
         QCOMPARE(total.value(QStringLiteral("bytes_after")).toInteger(), after);
-        QCOMPARE(total.value(QStringLiteral("compression_ratio")).toDouble(), double(before) / double(after));
+        QCOMPARE(total.value(QStringLiteral("compression_ratio")).toDouble(),
+                 double(before) / double(after));
     }
 
     void resultsDoNotDependOnThreads()
     {
-        const QStringList base = {QStringLiteral("quantize"), kExample, QStringLiteral("--format"), QStringLiteral("uint8"), QStringLiteral("--granularity"), QStringLiteral("group:64"), QStringLiteral("--json")};
-        const Run one = runCli(base + QStringList{QStringLiteral("--threads"), QStringLiteral("1")});
-        const Run four = runCli(base + QStringList{QStringLiteral("--threads"), QStringLiteral("4")});
+        const QStringList base = {QStringLiteral("quantize"),      kExample,
+                                  QStringLiteral("--format"),      QStringLiteral("uint8"),
+                                  QStringLiteral("--granularity"), QStringLiteral("group:64"),
+                                  QStringLiteral("--json")};
+        const Run one =
+            runCli(base + QStringList{QStringLiteral("--threads"), QStringLiteral("1")});
+        const Run four =
+            runCli(base + QStringList{QStringLiteral("--threads"), QStringLiteral("4")});
         QCOMPARE(one.code, 0);
         QCOMPARE(one.out, four.out);
     }
@@ -177,21 +231,35 @@ private slots:
         QTest::addColumn<QString>("fixture");
         QTest::addColumn<QString>("format");
         QTest::addColumn<QString>("granularity");
-        QTest::addRow("uint8 channel") << "uint8_channel" << "uint8" << "channel";
-        QTest::addRow("uint8 tensor") << "uint8_tensor" << "uint8" << "tensor";
-        QTest::addRow("int8 channel") << "int8_channel_conv" << "int8" << "channel";
-        QTest::addRow("int4 channel") << "int4_channel" << "int4" << "channel";
+        QTest::addRow("uint8 channel") << "uint8_channel"
+                                       << "uint8"
+                                       << "channel";
+        QTest::addRow("uint8 tensor") << "uint8_tensor"
+                                      << "uint8"
+                                      << "tensor";
+        QTest::addRow("int8 channel") << "int8_channel_conv"
+                                      << "int8"
+                                      << "channel";
+        QTest::addRow("int4 channel") << "int4_channel"
+                                      << "int4"
+                                      << "channel";
     }
     void exportMatchesTorch()
     {
         QFETCH(QString, fixture);
         QFETCH(QString, format);
         QFETCH(QString, granularity);
-        const QString in = QStringLiteral(QS_TEST_DATA "/torch/") + fixture + QStringLiteral(".safetensors");
+        const QString in =
+            QStringLiteral(QS_TEST_DATA "/torch/") + fixture + QStringLiteral(".safetensors");
         const QString plan = tmp(fixture + QStringLiteral(".plan.json"));
-        writeFile(plan, QStringLiteral(R"({"tensors": {"x": {"format": "%1", "granularity": "%2"}}})").arg(format, granularity).toUtf8());
+        writeFile(plan,
+                  QStringLiteral(R"({"tensors": {"x": {"format": "%1", "granularity": "%2"}}})")
+                      .arg(format, granularity)
+                      .toUtf8());
         const QString out = tmp(fixture + QStringLiteral(".deq.safetensors"));
-        const Run r = runCli({QStringLiteral("quantize"), in, QStringLiteral("--plan"), plan, QStringLiteral("--export-dequantized"), out, QStringLiteral("--json")});
+        const Run r =
+            runCli({QStringLiteral("quantize"), in, QStringLiteral("--plan"), plan,
+                    QStringLiteral("--export-dequantized"), out, QStringLiteral("--json")});
         QCOMPARE(r.code, 0);
         // Read both files through the CLI's own inspect to find offsets, then compare bytes.
         auto tensorBytes = [](const QString& file, const QString& name) {
@@ -199,10 +267,14 @@ private slots:
             if (!f.open(QIODevice::ReadOnly)) return QByteArray();
             const QByteArray all = f.readAll();
             quint64 n = 0;
-            for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(all[i]);
-            const QJsonObject h = QJsonDocument::fromJson(all.mid(8, static_cast<qsizetype>(n))).object();
-            const QJsonArray off = h.value(name).toObject().value(QStringLiteral("data_offsets")).toArray();
-            return all.mid(static_cast<qsizetype>(8 + n + off[0].toInteger()), static_cast<qsizetype>(off[1].toInteger() - off[0].toInteger()));
+            for (int i = 7; i >= 0; --i)
+                n = (n << 8) | static_cast<unsigned char>(all[i]);
+            const QJsonObject h =
+                QJsonDocument::fromJson(all.mid(8, static_cast<qsizetype>(n))).object();
+            const QJsonArray off =
+                h.value(name).toObject().value(QStringLiteral("data_offsets")).toArray();
+            return all.mid(static_cast<qsizetype>(8 + n + off[0].toInteger()),
+                           static_cast<qsizetype>(off[1].toInteger() - off[0].toInteger()));
         };
         const QByteArray got = tensorBytes(out, QStringLiteral("x"));
         const QByteArray want = tensorBytes(in, QStringLiteral("dequant"));
@@ -220,23 +292,29 @@ private slots:
         QStringList names;
         for (const auto& v : json(r).value(QStringLiteral("formats")).toArray()) {
             const QJsonObject f = v.toObject();
-            QVERIFY(f.contains(QStringLiteral("family")) && f.contains(QStringLiteral("bits_per_weight")) && f.contains(QStringLiteral("description")));
+            QVERIFY(f.contains(QStringLiteral("family")) &&
+                    f.contains(QStringLiteral("bits_per_weight")) &&
+                    f.contains(QStringLiteral("description")));
             names << f.value(QStringLiteral("name")).toString();
         }
-        for (const char* n : {"fp32", "fp16", "bf16", "int8", "int4", "uint8", "uint4"}) QVERIFY2(names.contains(QLatin1String(n)), n);
+        for (const char* n : {"fp32", "fp16", "bf16", "int8", "int4", "uint8", "uint4"})
+            QVERIFY2(names.contains(QLatin1String(n)), n);
     }
 
     void benchJsonShape()
     {
         // A small array: this checks the report's shape, not speed (timings belong in the README).
-        const Run r = runCli({QStringLiteral("bench"), QStringLiteral("--json"), QStringLiteral("--shape"), QStringLiteral("64x256"), QStringLiteral("--repeats"), QStringLiteral("1")});
+        const Run r =
+            runCli({QStringLiteral("bench"), QStringLiteral("--json"), QStringLiteral("--shape"),
+                    QStringLiteral("64x256"), QStringLiteral("--repeats"), QStringLiteral("1")});
         QCOMPARE(r.code, 0);
         const QJsonObject o = json(r);
         QVERIFY(o.value(QStringLiteral("read_gbps")).toDouble() > 0);
         const QJsonArray formats = o.value(QStringLiteral("formats")).toArray();
         QCOMPARE(formats.size(), 7);
         for (const auto& v : formats)
-            for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps"}) QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);
+            for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps"})
+                QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);
     }
 };
 

@@ -17,10 +17,12 @@ using namespace qs;
 namespace {
 
 // A model with `count` float matrices of rows x cols (seeded values), a bias and an I64 tensor.
-std::shared_ptr<const Model> makeModel(const QString& path, int count, std::int64_t rows, std::int64_t cols)
+std::shared_ptr<const Model> makeModel(const QString& path, int count, std::int64_t rows,
+                                       std::int64_t cols)
 {
     std::vector<SafetensorsWriter::Entry> entries;
-    for (int i = 0; i < count; ++i) entries.push_back({"layers." + std::to_string(i) + ".weight", DType::F32, {rows, cols}});
+    for (int i = 0; i < count; ++i)
+        entries.push_back({"layers." + std::to_string(i) + ".weight", DType::F32, {rows, cols}});
     entries.push_back({"layers.0.bias", DType::F32, {rows}});
     entries.push_back({"position_ids", DType::I64, {4}});
     SafetensorsWriter w(path.toStdString(), entries);
@@ -28,7 +30,8 @@ std::shared_ptr<const Model> makeModel(const QString& path, int count, std::int6
     std::normal_distribution<float> normal(0.0f, 0.05f);
     std::vector<float> v(static_cast<std::size_t>(rows * cols));
     for (int i = 0; i < count; ++i) {
-        for (auto& x : v) x = normal(rng);
+        for (auto& x : v)
+            x = normal(rng);
         w.write(v.data(), v.size() * 4);
     }
     w.write(v.data(), static_cast<std::size_t>(rows) * 4);
@@ -41,7 +44,8 @@ std::shared_ptr<const Model> makeModel(const QString& path, int count, std::int6
 std::vector<TensorTask> allTasks(const Model& m, const Plan& plan)
 {
     std::vector<TensorTask> tasks;
-    for (std::size_t i = 0; i < m.tensors.size(); ++i) tasks.push_back({static_cast<int>(i), plan.resolve(m.tensors[i]), 1});
+    for (std::size_t i = 0; i < m.tensors.size(); ++i)
+        tasks.push_back({static_cast<int>(i), plan.resolve(m.tensors[i]), 1});
     return tasks;
 }
 
@@ -63,7 +67,8 @@ private slots:
         const QtExecutor ex(&pool);
         std::vector<std::atomic<int>> hits(1000);
         ex.parallelFor(1000, [&](std::int64_t i) { ++hits[static_cast<std::size_t>(i)]; });
-        for (auto& h : hits) QCOMPARE(h.load(), 1);
+        for (auto& h : hits)
+            QCOMPARE(h.load(), 1);
         // An exception in one item reaches the caller instead of crashing a worker.
         QVERIFY_THROWS_EXCEPTION(Error, ex.parallelFor(50, [](std::int64_t i) {
             if (i == 17) throw Error("item 17 failed");
@@ -72,21 +77,25 @@ private slots:
 
     void jobStreamsResultsAndProgress()
     {
-        const auto model = makeModel(m_dir.filePath(QStringLiteral("small.safetensors")), 6, 64, 128);
+        const auto model =
+            makeModel(m_dir.filePath(QStringLiteral("small.safetensors")), 6, 64, 128);
         QThreadPool pool;
         QuantizeJob job(&pool);
         QSignalSpy results(&job, &QuantizeJob::tensorFinished);
         QSignalSpy progress(&job, &QuantizeJob::progress);
         QSignalSpy finished(&job, &QuantizeJob::finished);
-        job.start(model, allTasks(*model, Plan::uniform("int8", Granularity{Granularity::Kind::Channel, 0})));
+        job.start(model, allTasks(*model, Plan::uniform(
+                                              "int8", Granularity{Granularity::Kind::Channel, 0})));
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 30000);
         QCOMPARE(finished.at(0).at(0).toBool(), false);
         QCOMPARE(results.size(), 8);
         for (const auto& r : results) {
             const auto res = r.at(0).value<TensorResultPtr>();
             QVERIFY(res);
-            if (res->name == "position_ids") QVERIFY(!res->analysis); // not a float tensor
-            else QVERIFY(res->analysis);
+            if (res->name == "position_ids")
+                QVERIFY(!res->analysis); // not a float tensor
+            else
+                QVERIFY(res->analysis);
             if (res->name.find(".weight") != std::string::npos) {
                 QVERIFY(res->spec.has_value());
                 QCOMPARE(res->bytesAfter, std::uint64_t(64 * 128 + 64 * 4));
@@ -102,12 +111,14 @@ private slots:
     void cancelTakesEffectQuickly()
     {
         // Big enough to run for seconds: 12 tensors of 4M values.
-        const auto model = makeModel(m_dir.filePath(QStringLiteral("big.safetensors")), 12, 2048, 2048);
+        const auto model =
+            makeModel(m_dir.filePath(QStringLiteral("big.safetensors")), 12, 2048, 2048);
         QThreadPool pool;
         QuantizeJob job(&pool);
         QSignalSpy finished(&job, &QuantizeJob::finished);
         QSignalSpy results(&job, &QuantizeJob::tensorFinished);
-        job.start(model, allTasks(*model, Plan::uniform("uint4", Granularity{Granularity::Kind::Group, 32})));
+        job.start(model, allTasks(*model, Plan::uniform(
+                                              "uint4", Granularity{Granularity::Kind::Group, 32})));
         QTRY_VERIFY_WITH_TIMEOUT(results.size() >= 1, 60000); // surely mid-work now
         QElapsedTimer t;
         qint64 latency = -1;
@@ -130,7 +141,8 @@ private slots:
         doc.setModel(model, QStringLiteral("doc.safetensors"));
         QTRY_VERIFY_WITH_TIMEOUT(!doc.isBusy(), 30000);
         QCOMPARE(changed.size(), doc.tensorCount());
-        for (int row = 0; row < doc.tensorCount(); ++row) QVERIFY(doc.result(row));
+        for (int row = 0; row < doc.tensorCount(); ++row)
+            QVERIFY(doc.result(row));
         const auto before = doc.result(2);
         QCOMPARE(before->formatName(), QStringLiteral("int8"));
 
@@ -155,7 +167,8 @@ private slots:
 
     void staleResultsAreDropped()
     {
-        const auto model = makeModel(m_dir.filePath(QStringLiteral("stale.safetensors")), 3, 512, 512);
+        const auto model =
+            makeModel(m_dir.filePath(QStringLiteral("stale.safetensors")), 3, 512, 512);
         Document doc;
         doc.setModel(model, QStringLiteral("stale.safetensors"));
         // Change the same row twice at once: only the latest choice may land.

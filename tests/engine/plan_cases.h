@@ -2,7 +2,8 @@
 // tokenizer trips over some of these string literals).
 #pragma once
 
-struct PlanErrorCase {
+struct PlanErrorCase
+{
     const char* name;
     const char* json;
     const char* message;
@@ -13,8 +14,10 @@ inline constexpr PlanErrorCase kPlanErrors[] = {
     {"not an object", "[]", "a plan is a JSON object"},
     {"unknown key", R"({"defaults": {}})", "unknown plan key \"defaults\""},
     {"unknown format", R"({"default": {"format": "int3"}})", "unknown format \"int3\""},
-    {"bad granularity", R"({"default": {"format": "int8", "granularity": "group:0"}})", "bad granularity"},
+    {"bad granularity", R"({"default": {"format": "int8", "granularity": "group:0"}})",
+     "bad granularity"},
     {"rule without match", R"({"rules": [{"format": "int8"}]})", "rule 1 needs a \"match\" string"},
-    {"bad regex", R"({"rules": [{"match": "(", "format": "int8"}]})", "rule 1: bad regular expression"},
+    {"bad regex", R"({"rules": [{"match": "(", "format": "int8"}]})",
+     "rule 1: bad regular expression"},
     {"tensor entry not object", R"({"tensors": {"w": "int8"}})", "tensor 'w' is not an object"},
 };

@@ -22,7 +22,8 @@ inline std::vector<float> normalData(std::size_t n, unsigned seed, float stddev 
     std::mt19937 rng(seed);
     std::normal_distribution<float> normal(0.0f, stddev);
     std::vector<float> v(n);
-    for (auto& x : v) x = normal(rng);
+    for (auto& x : v)
+        x = normal(rng);
     return v;
 }
 
@@ -31,7 +32,8 @@ inline std::string rawSafetensors(const std::string& header, const std::string& 
 {
     std::string out(8, '\0');
     const std::uint64_t n = header.size();
-    for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
+    for (int i = 0; i < 8; ++i)
+        out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
     return out + header + data;
 }
 
@@ -76,7 +78,8 @@ public:
                     }
                 }
             });
-        for (auto& th : pool) th.join();
+        for (auto& th : pool)
+            th.join();
         if (error) std::rethrow_exception(error);
     }
 

@@ -1,10 +1,10 @@
 // The per-tensor analysis against a naive recomputation, for every format and granularity,
 // plus layouts, storage accounting, packing, thread independence and cancellation.
 #include "analysis/analyze.h"
+#include "core/error.h"
 #include "formats/encoded.h"
 #include "formats/half.h"
 #include "formats/storage.h"
-#include "core/error.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -15,7 +15,8 @@ using namespace qs;
 
 namespace {
 
-struct Naive {
+struct Naive
+{
     std::vector<float> deq; // in memory order
     long double w2 = 0, e2 = 0, d2 = 0, wd = 0, se2 = 0;
     double maxe = 0;
@@ -23,19 +24,23 @@ struct Naive {
 
 // Straightforward recomputation: gather each group by index arithmetic, scalar reference
 // kernels, long double sums.
-Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const Format& f, const Granularity& g)
+Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const Format& f,
+            const Granularity& g)
 {
     const std::int64_t n = shapeNumel(shape);
     std::int64_t C = 1, inner = 1;
     if (f.scaled() && g.kind != Granularity::Kind::Tensor) {
         C = shape[static_cast<std::size_t>(axis)];
-        for (std::size_t a = static_cast<std::size_t>(axis) + 1; a < shape.size(); ++a) inner *= shape[a];
+        for (std::size_t a = static_cast<std::size_t>(axis) + 1; a < shape.size(); ++a)
+            inner *= shape[a];
     } else {
         inner = n;
     }
     const std::int64_t L = n / C;
     const std::int64_t G = (f.scaled() && g.kind == Granularity::Kind::Group) ? g.groupSize : L;
-    auto mem = [&](std::int64_t c, std::int64_t j) { return ((j / inner) * C + c) * inner + j % inner; };
+    auto mem = [&](std::int64_t c, std::int64_t j) {
+        return ((j / inner) * C + c) * inner + j % inner;
+    };
     Naive r;
     r.deq.assign(static_cast<std::size_t>(n), 0.0f);
     for (std::int64_t c = 0; c < C; ++c)
@@ -49,15 +54,21 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
             }
             const bool fp16Scale = g.kind == Granularity::Kind::Group;
             ScaleParams p;
-            if (f.affine()) p = affineParams(mn, mx, f.qmax, fp16Scale);
-            else if (f.scaled()) p = symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
+            if (f.affine())
+                p = affineParams(mn, mx, f.qmax, fp16Scale);
+            else if (f.scaled())
+                p = symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
             for (std::int64_t j = g0; j < g1; ++j) {
                 const auto i = static_cast<std::size_t>(mem(c, j));
                 float d = x[i];
-                if (f.kind == FormatKind::Float16) d = f16ToF32(f32ToF16(x[i]));
-                else if (f.kind == FormatKind::BFloat16) d = bf16ToF32(f32ToBf16(x[i]));
-                else if (f.affine()) d = dequantizeCode(quantizeAffineRef(x[i], p, f.qmax), p);
-                else if (f.scaled()) d = dequantizeCode(quantizeSymmetricRef(x[i], p, f.qmax), p);
+                if (f.kind == FormatKind::Float16)
+                    d = f16ToF32(f32ToF16(x[i]));
+                else if (f.kind == FormatKind::BFloat16)
+                    d = bf16ToF32(f32ToBf16(x[i]));
+                else if (f.affine())
+                    d = dequantizeCode(quantizeAffineRef(x[i], p, f.qmax), p);
+                else if (f.scaled())
+                    d = dequantizeCode(quantizeSymmetricRef(x[i], p, f.qmax), p);
                 r.deq[i] = d;
                 const long double w = x[i], e = static_cast<long double>(x[i]) - d;
                 r.w2 += w * w;
@@ -71,7 +82,10 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
     return r;
 }
 
-bool close(long double a, long double b, long double rel = 1e-9L) { return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-30L; }
+bool close(long double a, long double b, long double rel = 1e-9L)
+{
+    return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b)) + 1e-30L;
+}
 
 } // namespace
 
@@ -87,7 +101,8 @@ private slots:
         QTest::addColumn<int>("axis");
         const QList<qint64> matrix = {24, 70}, conv = {6, 3, 5, 5}, keras = {5, 7, 12};
         for (const auto& f : formats()) {
-            const QString name = QString::fromLatin1(f.name.data(), static_cast<qsizetype>(f.name.size()));
+            const QString name =
+                QString::fromLatin1(f.name.data(), static_cast<qsizetype>(f.name.size()));
             for (const char* g : {"tensor", "channel", "group:32", "group:7"}) {
                 const QString gran = QString::fromLatin1(g);
                 QTest::addRow("%s %s matrix", f.name.data(), g) << name << gran << matrix << 0;
@@ -107,10 +122,12 @@ private slots:
         const Granularity g = *Granularity::parse(granularity.toStdString());
         const Shape s(shape.begin(), shape.end());
         auto x = test::normalData(static_cast<std::size_t>(shapeNumel(s)), 11);
-        for (std::size_t i = 0; i < x.size(); i += 37) x[i] *= 20.0f; // outliers
+        for (std::size_t i = 0; i < x.size(); i += 37)
+            x[i] *= 20.0f; // outliers
         x[5] = 0.0f;
         const TensorInfo info = test::f32Info("t", s, axis);
-        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()), x.size() * 4);
+        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()),
+                                               x.size() * 4);
         TensorQuantizer qz(bytes, info, QuantSpec{&f, g});
         const TensorAnalysis a = analyzeTensor(qz, Control{});
         const Naive ref = naive(x, s, axis, f, g);
@@ -119,9 +136,13 @@ private slots:
         dequantizeTensor(qz, deq.data(), Control{});
         for (std::size_t i = 0; i < x.size(); ++i)
             if (test::bits(deq[i]) != test::bits(ref.deq[i]))
-                QFAIL(qPrintable(QStringLiteral("value %1: %2 vs naive %3").arg(i).arg(double(deq[i])).arg(double(ref.deq[i]))));
+                QFAIL(qPrintable(QStringLiteral("value %1: %2 vs naive %3")
+                                     .arg(i)
+                                     .arg(double(deq[i]))
+                                     .arg(double(ref.deq[i]))));
         // The fused analysis pass saw exactly the values dequantizeTensor produces.
-        std::vector<std::uint64_t> deqCounts(a.dequantized.counts.size(), 0), errCounts(a.error.counts.size(), 0);
+        std::vector<std::uint64_t> deqCounts(a.dequantized.counts.size(), 0),
+            errCounts(a.error.counts.size(), 0);
         for (std::size_t i = 0; i < x.size(); ++i) {
             ++deqCounts[a.dequantized.binOf(deq[i])];
             ++errCounts[a.error.binOf(x[i] - deq[i])];
@@ -130,7 +151,8 @@ private slots:
         QCOMPARE(a.error.counts, errCounts);
         QCOMPARE(a.sums.count, std::uint64_t(x.size()));
         QVERIFY(close(a.sums.sumW2, ref.w2));
-        QVERIFY2(close(a.sums.sumE2, ref.e2, 1e-6L), qPrintable(QStringLiteral("%1 vs %2").arg(a.sums.sumE2).arg(double(ref.e2))));
+        QVERIFY2(close(a.sums.sumE2, ref.e2, 1e-6L),
+                 qPrintable(QStringLiteral("%1 vs %2").arg(a.sums.sumE2).arg(double(ref.e2))));
         QVERIFY(close(a.sums.sumD2, ref.d2, 1e-7L));
         QVERIFY(close(a.sums.sumWD, ref.wd, 1e-7L));
         QCOMPARE(a.sums.maxAbsError, ref.maxe);
@@ -142,8 +164,10 @@ private slots:
         QCOMPARE(a.original.total(), std::uint64_t(x.size()));
         QCOMPARE(a.dequantized.total(), std::uint64_t(x.size()));
         QCOMPARE(a.error.total(), std::uint64_t(x.size()));
-        if (f.kind == FormatKind::Float32) QVERIFY(!a.sums.sqnrDb().has_value()); // no error at all
-        else QVERIFY(a.sums.sqnrDb().has_value());
+        if (f.kind == FormatKind::Float32)
+            QVERIFY(!a.sums.sqnrDb().has_value()); // no error at all
+        else
+            QVERIFY(a.sums.sqnrDb().has_value());
     }
 
     void idealUniformRounding()
@@ -153,7 +177,8 @@ private slots:
         std::mt19937 rng(3);
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
         std::vector<float> x(200000);
-        for (auto& v : x) v = u(rng);
+        for (auto& v : x)
+            v = u(rng);
         const TensorInfo info = test::f32Info("u", {400, 500});
         TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), x.size() * 4}, info,
                            QuantSpec{findFormat("int8"), Granularity{}});
@@ -169,7 +194,8 @@ private slots:
     {
         std::vector<float> x = {-1.0f, -1.0f, 0.0f, 1.0f};
         const TensorInfo info = test::f32Info("h", {2, 2});
-        TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), 16}, info, QuantSpec{findFormat("fp32"), Granularity{}});
+        TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), 16}, info,
+                           QuantSpec{findFormat("fp32"), Granularity{}});
         const auto a = analyzeTensor(qz, Control{}, 4);
         QCOMPARE(a.original.lo, -1.0);
         QCOMPARE(a.original.hi, 1.0);
@@ -182,10 +208,12 @@ private slots:
         const Shape s{300, 2000}; // several work units
         const auto x = test::normalData(static_cast<std::size_t>(shapeNumel(s)), 5);
         const TensorInfo info = test::f32Info("t", s);
-        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()), x.size() * 4);
+        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()),
+                                               x.size() * 4);
         for (const char* fmt : {"int8", "uint4", "fp16"})
             for (const char* gran : {"tensor", "channel", "group:128"}) {
-                TensorQuantizer q1(bytes, info, QuantSpec{findFormat(fmt), *Granularity::parse(gran)});
+                TensorQuantizer q1(bytes, info,
+                                   QuantSpec{findFormat(fmt), *Granularity::parse(gran)});
                 QVERIFY(q1.numUnits() > 1);
                 Control serial;
                 const auto a = analyzeTensor(q1, serial);
@@ -193,9 +221,11 @@ private slots:
                     test::ThreadExecutor ex(threads);
                     Control parallel;
                     parallel.executor = &ex;
-                    TensorQuantizer q2(bytes, info, QuantSpec{findFormat(fmt), *Granularity::parse(gran)});
+                    TensorQuantizer q2(bytes, info,
+                                       QuantSpec{findFormat(fmt), *Granularity::parse(gran)});
                     const auto b = analyzeTensor(q2, parallel);
-                    QCOMPARE(test::bits(static_cast<float>(b.sums.sumE2)), test::bits(static_cast<float>(a.sums.sumE2)));
+                    QCOMPARE(test::bits(static_cast<float>(b.sums.sumE2)),
+                             test::bits(static_cast<float>(a.sums.sumE2)));
                     QCOMPARE(b.sums.sumE2, a.sums.sumE2); // bit-identical doubles
                     QCOMPARE(b.sums.sumW2, a.sums.sumW2);
                     QCOMPARE(b.sums.sumScaledE2, a.sums.sumScaledE2);
@@ -211,15 +241,25 @@ private slots:
         QTest::addColumn<QString>("granularity");
         QTest::addColumn<QList<qint64>>("shape");
         QTest::addColumn<qulonglong>("bytes");
-        QTest::addRow("int8 channel") << "int8" << "channel" << QList<qint64>{16, 64} << 1024ULL + 16 * 4;
-        QTest::addRow("int8 tensor") << "int8" << "tensor" << QList<qint64>{16, 64} << 1024ULL + 4;
-        QTest::addRow("uint8 channel") << "uint8" << "channel" << QList<qint64>{16, 64} << 1024ULL + 16 * 5;
-        QTest::addRow("int4 group:32") << "int4" << "group:32" << QList<qint64>{16, 64} << 512ULL + 32 * 2;
-        QTest::addRow("uint4 group:32") << "uint4" << "group:32" << QList<qint64>{16, 64} << 512ULL + 32 * 3;
-        QTest::addRow("int4 short last group") << "int4" << "group:32" << QList<qint64>{2, 40} << 40ULL + 4 * 2;
-        QTest::addRow("int4 odd count") << "int4" << "tensor" << QList<qint64>{7} << 4ULL + 4;
-        QTest::addRow("fp16") << "fp16" << "channel" << QList<qint64>{16, 64} << 2048ULL;
-        QTest::addRow("bf16") << "bf16" << "tensor" << QList<qint64>{3} << 6ULL;
+        QTest::addRow("int8 channel") << "int8"
+                                      << "channel" << QList<qint64>{16, 64} << 1024ULL + 16 * 4;
+        QTest::addRow("int8 tensor") << "int8"
+                                     << "tensor" << QList<qint64>{16, 64} << 1024ULL + 4;
+        QTest::addRow("uint8 channel") << "uint8"
+                                       << "channel" << QList<qint64>{16, 64} << 1024ULL + 16 * 5;
+        QTest::addRow("int4 group:32") << "int4"
+                                       << "group:32" << QList<qint64>{16, 64} << 512ULL + 32 * 2;
+        QTest::addRow("uint4 group:32") << "uint4"
+                                        << "group:32" << QList<qint64>{16, 64} << 512ULL + 32 * 3;
+        QTest::addRow("int4 short last group")
+            << "int4"
+            << "group:32" << QList<qint64>{2, 40} << 40ULL + 4 * 2;
+        QTest::addRow("int4 odd count") << "int4"
+                                        << "tensor" << QList<qint64>{7} << 4ULL + 4;
+        QTest::addRow("fp16") << "fp16"
+                              << "channel" << QList<qint64>{16, 64} << 2048ULL;
+        QTest::addRow("bf16") << "bf16"
+                              << "tensor" << QList<qint64>{3} << 6ULL;
     }
     void storageCost()
     {
@@ -228,9 +268,11 @@ private slots:
         QFETCH(QList<qint64>, shape);
         QFETCH(qulonglong, bytes);
         const TensorInfo t = test::f32Info("t", Shape(shape.begin(), shape.end()));
-        const StorageCost c = qs::storageCost(t, *findFormat(format.toStdString()), *Granularity::parse(granularity.toStdString()));
+        const StorageCost c = qs::storageCost(t, *findFormat(format.toStdString()),
+                                              *Granularity::parse(granularity.toStdString()));
         QCOMPARE(static_cast<qulonglong>(c.bytes), bytes);
-        QCOMPARE(c.bitsPerWeight, static_cast<double>(bytes) * 8.0 / static_cast<double>(t.numel()));
+        QCOMPARE(c.bitsPerWeight,
+                 static_cast<double>(bytes) * 8.0 / static_cast<double>(t.numel()));
     }
 
     void encodeDecodeMatchesRoundTrip()
@@ -238,18 +280,23 @@ private slots:
         const Shape s{9, 33}; // odd sizes exercise nibble packing across channels
         const auto x = test::normalData(static_cast<std::size_t>(shapeNumel(s)), 8);
         const TensorInfo info = test::f32Info("t", s);
-        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()), x.size() * 4);
+        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()),
+                                               x.size() * 4);
         for (const auto& f : formats())
             for (const char* gran : {"tensor", "channel", "group:8"}) {
                 TensorQuantizer qz(bytes, info, QuantSpec{&f, *Granularity::parse(gran)});
                 std::vector<float> want(x.size()), got(x.size());
                 dequantizeTensor(qz, want.data(), Control{});
                 const EncodedTensor enc = encodeTensor(qz, Control{});
-                QCOMPARE(enc.codes.size(), static_cast<std::size_t>((x.size() * static_cast<std::size_t>(f.bits) + 7) / 8));
+                QCOMPARE(enc.codes.size(),
+                         static_cast<std::size_t>(
+                             (x.size() * static_cast<std::size_t>(f.bits) + 7) / 8));
                 decodeTensor(enc, qz, got.data(), Control{});
                 for (std::size_t i = 0; i < x.size(); ++i)
                     if (test::bits(got[i]) != test::bits(want[i]))
-                        QFAIL(qPrintable(QStringLiteral("%1 %2 value %3").arg(QLatin1String(f.name.data()), QLatin1String(gran)).arg(i)));
+                        QFAIL(qPrintable(QStringLiteral("%1 %2 value %3")
+                                             .arg(QLatin1String(f.name.data()), QLatin1String(gran))
+                                             .arg(i)));
             }
     }
 
@@ -258,20 +305,30 @@ private slots:
         // F16, BF16 and F64 sources: values reach the analysis exactly as stored.
         const std::vector<double> values = {0.5, -0.25, 1e-3, 3.0};
         std::vector<std::uint16_t> h, b;
-        for (double v : values) h.push_back(f32ToF16(static_cast<float>(v))), b.push_back(f32ToBf16(static_cast<float>(v)));
-        struct Case { DType type; const void* data; std::size_t size; };
-        const Case cases[] = {{DType::F16, h.data(), 8}, {DType::BF16, b.data(), 8}, {DType::F64, values.data(), 32}};
+        for (double v : values)
+            h.push_back(f32ToF16(static_cast<float>(v))),
+                b.push_back(f32ToBf16(static_cast<float>(v)));
+        struct Case
+        {
+            DType type;
+            const void* data;
+            std::size_t size;
+        };
+        const Case cases[] = {
+            {DType::F16, h.data(), 8}, {DType::BF16, b.data(), 8}, {DType::F64, values.data(), 32}};
         for (const auto& c : cases) {
             TensorInfo t = test::f32Info("t", {4});
             t.dtype = c.type;
             t.byteSize = c.size;
-            TensorQuantizer qz({static_cast<const std::byte*>(c.data), c.size}, t, QuantSpec{findFormat("fp32"), Granularity{}});
+            TensorQuantizer qz({static_cast<const std::byte*>(c.data), c.size}, t,
+                               QuantSpec{findFormat("fp32"), Granularity{}});
             float out[4];
             dequantizeTensor(qz, out, Control{});
             for (int i = 0; i < 4; ++i) {
                 const float want = c.type == DType::F16 ? f16ToF32(h[static_cast<std::size_t>(i)])
-                                 : c.type == DType::BF16 ? bf16ToF32(b[static_cast<std::size_t>(i)])
-                                                         : static_cast<float>(values[static_cast<std::size_t>(i)]);
+                                   : c.type == DType::BF16
+                                       ? bf16ToF32(b[static_cast<std::size_t>(i)])
+                                       : static_cast<float>(values[static_cast<std::size_t>(i)]);
                 QCOMPARE(out[i], want);
             }
         }
@@ -281,20 +338,25 @@ private slots:
     {
         std::vector<float> x = {NAN, INFINITY, -1.0f, 0.5f, 0.0f, 0.25f};
         const TensorInfo info = test::f32Info("t", {2, 3});
-        TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), 24}, info, QuantSpec{findFormat("int8"), Granularity{Granularity::Kind::Channel, 0}});
+        TensorQuantizer qz(
+            {reinterpret_cast<const std::byte*>(x.data()), 24}, info,
+            QuantSpec{findFormat("int8"), Granularity{Granularity::Kind::Channel, 0}});
         const auto a = analyzeTensor(qz, Control{}); // must not crash or hang
         QCOMPARE(a.original.total(), std::uint64_t(6));
 
         std::vector<float> zeros(64, 0.0f);
         const TensorInfo zi = test::f32Info("z", {8, 8});
-        TensorQuantizer zq({reinterpret_cast<const std::byte*>(zeros.data()), 256}, zi, QuantSpec{findFormat("uint8"), Granularity{Granularity::Kind::Group, 4}});
+        TensorQuantizer zq(
+            {reinterpret_cast<const std::byte*>(zeros.data()), 256}, zi,
+            QuantSpec{findFormat("uint8"), Granularity{Granularity::Kind::Group, 4}});
         const auto za = analyzeTensor(zq, Control{});
         QCOMPARE(za.sums.sumE2, 0.0);
         QVERIFY(!za.sums.sqnrDb().has_value());
         QVERIFY(!za.sums.cosine().has_value());
 
         const TensorInfo ei = test::f32Info("e", {0, 5});
-        TensorQuantizer eq({}, ei, QuantSpec{findFormat("int4"), Granularity{Granularity::Kind::Channel, 0}});
+        TensorQuantizer eq(
+            {}, ei, QuantSpec{findFormat("int4"), Granularity{Granularity::Kind::Channel, 0}});
         const auto ea = analyzeTensor(eq, Control{});
         QCOMPARE(ea.sums.count, std::uint64_t(0));
         QCOMPARE(ea.sums.mse(), 0.0);
@@ -304,7 +366,8 @@ private slots:
     {
         const auto x = test::normalData(1 << 20, 2);
         const TensorInfo info = test::f32Info("t", {1024, 1024});
-        TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), x.size() * 4}, info, QuantSpec{findFormat("int8"), Granularity{}});
+        TensorQuantizer qz({reinterpret_cast<const std::byte*>(x.data()), x.size() * 4}, info,
+                           QuantSpec{findFormat("int8"), Granularity{}});
         int checks = 0;
         Control control;
         control.cancelled = [&] { return ++checks > 3; };

@@ -1,7 +1,7 @@
 // fp16 and bf16 conversions against independent references: the compiler's _Float16
 // (libgcc's correctly rounded conversions) and an exact nearest-value search for bf16.
-#include "formats/half.h"
 #include "core/error.h"
+#include "formats/half.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -26,7 +26,8 @@ float bf16Reference(float x)
     std::memcpy(&a, &down, 4);
     std::memcpy(&b, &up, 4);
     const double da = std::fabs(static_cast<double>(x) - a);
-    const double db = std::isinf(b) ? std::fabs(static_cast<double>(x) - std::copysign(0x1p128, x)) : std::fabs(static_cast<double>(x) - b);
+    const double db = std::isinf(b) ? std::fabs(static_cast<double>(x) - std::copysign(0x1p128, x))
+                                    : std::fabs(static_cast<double>(x) - b);
     if (da < db) return a;
     if (db < da) return b;
     return (down & 0x10000u) ? b : a;
@@ -34,14 +35,33 @@ float bf16Reference(float x)
 
 std::vector<float> interestingFloats()
 {
-    std::vector<float> v = {0.0f, -0.0f, 1.0f, -1.0f, 0.87654321f, 65504.0f, 65519.99f, 65520.0f, 65536.0f, 1e10f,
-                            0x1p-14f, 0x1p-24f, 0x1p-25f, 0x1.8p-25f, 0x1p-26f, 6e-8f, 1e-40f, -1e-40f,
-                            std::numeric_limits<float>::max(), std::numeric_limits<float>::denorm_min(),
-                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+    std::vector<float> v = {0.0f,
+                            -0.0f,
+                            1.0f,
+                            -1.0f,
+                            0.87654321f,
+                            65504.0f,
+                            65519.99f,
+                            65520.0f,
+                            65536.0f,
+                            1e10f,
+                            0x1p-14f,
+                            0x1p-24f,
+                            0x1p-25f,
+                            0x1.8p-25f,
+                            0x1p-26f,
+                            6e-8f,
+                            1e-40f,
+                            -1e-40f,
+                            std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::denorm_min(),
+                            std::numeric_limits<float>::infinity(),
+                            -std::numeric_limits<float>::infinity()};
     // Exact binary16 halfway points around many values: ties must go to even.
     for (std::uint32_t h = 0x0001; h < 0x7c00; h += 97) {
         const float lo = static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(h)));
-        const float hi = static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(h + 1)));
+        const float hi =
+            static_cast<float>(std::bit_cast<_Float16>(static_cast<std::uint16_t>(h + 1)));
         v.push_back(lo + (hi - lo) / 2);
         v.push_back(-(lo + (hi - lo) / 2));
     }
@@ -80,7 +100,11 @@ private slots:
                 QCOMPARE(got & 0x8000, ref & 0x8000);
                 continue;
             }
-            if (got != ref) QFAIL(qPrintable(QStringLiteral("f32ToF16(%1): got 0x%2, want 0x%3").arg(double(x), 0, 'g', 9).arg(got, 0, 16).arg(ref, 0, 16)));
+            if (got != ref)
+                QFAIL(qPrintable(QStringLiteral("f32ToF16(%1): got 0x%2, want 0x%3")
+                                     .arg(double(x), 0, 'g', 9)
+                                     .arg(got, 0, 16)
+                                     .arg(ref, 0, 16)));
             ++checked;
         }
         QVERIFY(checked > 100000);
@@ -112,7 +136,10 @@ private slots:
                 continue;
             }
             if (test::bits(got) != test::bits(ref))
-                QFAIL(qPrintable(QStringLiteral("bf16(%1): got %2, want %3").arg(double(x), 0, 'g', 9).arg(double(got), 0, 'g', 9).arg(double(ref), 0, 'g', 9)));
+                QFAIL(qPrintable(QStringLiteral("bf16(%1): got %2, want %3")
+                                     .arg(double(x), 0, 'g', 9)
+                                     .arg(double(got), 0, 'g', 9)
+                                     .arg(double(ref), 0, 'g', 9)));
         }
     }
 };

@@ -1,9 +1,9 @@
 // Integer formats: scale rules, reference vs fast kernels, and parity with PyTorch fixtures.
 #include "analysis/analyze.h"
+#include "core/error.h"
 #include "formats/half.h"
 #include "formats/int_quant.h"
 #include "io/model.h"
-#include "core/error.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -73,7 +73,8 @@ private slots:
         QTest::addColumn<QString>("format");
         QTest::addColumn<bool>("fp16Scale");
         for (const char* f : {"int8", "int4", "uint8", "uint4"})
-            for (bool g : {false, true}) QTest::addRow("%s%s", f, g ? " fp16 scale" : "") << QString::fromLatin1(f) << g;
+            for (bool g : {false, true})
+                QTest::addRow("%s%s", f, g ? " fp16 scale" : "") << QString::fromLatin1(f) << g;
     }
     void fastMatchesReference()
     {
@@ -93,22 +94,31 @@ private slots:
             if (std::isfinite(v)) mn = std::min(mn, v), mx = std::max(mx, v);
         const ScaleParams p = f->affine() ? affineParams(mn, mx, f->qmax, fp16Scale)
                                           : symmetricParams(std::max(-mn, mx), f->qmax, fp16Scale);
-        for (int k = 5; k < 40; ++k) x[static_cast<std::size_t>(k)] = (static_cast<float>(k - 20) + 0.5f) * p.scale;
+        for (int k = 5; k < 40; ++k)
+            x[static_cast<std::size_t>(k)] = (static_cast<float>(k - 20) + 0.5f) * p.scale;
         std::vector<float> codes(x.size());
         std::vector<std::int8_t> s8(x.size());
         std::vector<std::uint8_t> u8(x.size());
         if (f->affine()) {
-            quantizeAffineF(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax, codes.data());
+            quantizeAffineF(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax,
+                            codes.data());
             quantizeAffine(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax, u8.data());
         } else {
-            quantizeSymmetricF(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax, codes.data());
+            quantizeSymmetricF(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax,
+                               codes.data());
             quantizeSymmetric(x.data(), static_cast<std::int64_t>(x.size()), p, f->qmax, s8.data());
         }
         for (std::size_t i = 0; i < x.size(); ++i) {
-            const int ref = f->affine() ? quantizeAffineRef(x[i], p, f->qmax) : quantizeSymmetricRef(x[i], p, f->qmax);
+            const int ref = f->affine() ? quantizeAffineRef(x[i], p, f->qmax)
+                                        : quantizeSymmetricRef(x[i], p, f->qmax);
             const int fastByte = f->affine() ? u8[i] : s8[i];
             if (static_cast<int>(codes[i]) != ref || fastByte != ref)
-                QFAIL(qPrintable(QStringLiteral("x[%1] = %2: reference %3, fast %4 / %5").arg(i).arg(double(x[i])).arg(ref).arg(double(codes[i])).arg(fastByte)));
+                QFAIL(qPrintable(QStringLiteral("x[%1] = %2: reference %3, fast %4 / %5")
+                                     .arg(i)
+                                     .arg(double(x[i]))
+                                     .arg(ref)
+                                     .arg(double(codes[i]))
+                                     .arg(fastByte)));
         }
         QCOMPARE(quantizeSymmetricRef(NAN, p, f->qmax), 0);
     }
@@ -135,9 +145,11 @@ private slots:
     {
         QTest::addColumn<QString>("file");
         const QDir dir(QStringLiteral(QS_TEST_DATA "/torch"));
-        const auto files = dir.entryList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name);
+        const auto files =
+            dir.entryList({QStringLiteral("*.safetensors")}, QDir::Files, QDir::Name);
         QVERIFY(files.size() >= 12);
-        for (const auto& f : files) QTest::addRow("%s", qPrintable(f)) << dir.filePath(f);
+        for (const auto& f : files)
+            QTest::addRow("%s", qPrintable(f)) << dir.filePath(f);
     }
     void torchParity()
     {

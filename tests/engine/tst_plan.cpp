@@ -1,7 +1,7 @@
 // The quantization plan: precedence (entry > first rule > default), JSON and its errors.
+#include "core/error.h"
 #include "plan/plan.h"
 #include "plan_cases.h"
-#include "core/error.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -31,15 +31,23 @@ private slots:
         QTest::addColumn<QString>("name");
         QTest::addColumn<int>("dims");
         QTest::addColumn<QString>("expected");
-        QTest::addRow("default on a matrix") << "model.layers.0.mlp.fc1.weight" << 2 << "int8/channel";
-        QTest::addRow("1-D keeps precision") << "model.layers.0.input_layernorm.weight" << 1 << "keep";
-        QTest::addRow("first matching rule") << "model.layers.0.self_attn.q_proj.weight" << 2 << "int4/group:32";
-        QTest::addRow("rule order matters") << "model.layers.0.self_attn.k_proj.weight" << 2 << "int4/group:32";
-        QTest::addRow("rule names a 1-D tensor") << "model.layers.0.self_attn.q_proj.bias" << 1 << "int4/group:32";
-        QTest::addRow("rule inherits default granularity") << "lm_head.weight" << 2 << "uint8/channel";
+        QTest::addRow("default on a matrix")
+            << "model.layers.0.mlp.fc1.weight" << 2 << "int8/channel";
+        QTest::addRow("1-D keeps precision")
+            << "model.layers.0.input_layernorm.weight" << 1 << "keep";
+        QTest::addRow("first matching rule")
+            << "model.layers.0.self_attn.q_proj.weight" << 2 << "int4/group:32";
+        QTest::addRow("rule order matters")
+            << "model.layers.0.self_attn.k_proj.weight" << 2 << "int4/group:32";
+        QTest::addRow("rule names a 1-D tensor")
+            << "model.layers.0.self_attn.q_proj.bias" << 1 << "int4/group:32";
+        QTest::addRow("rule inherits default granularity")
+            << "lm_head.weight" << 2 << "uint8/channel";
         QTest::addRow("rule keep") << "model.embed_tokens.weight" << 2 << "keep";
-        QTest::addRow("tensor entry wins") << "model.layers.1.self_attn.q_proj.weight" << 2 << "fp16/tensor";
-        QTest::addRow("unanchored search") << "prefix.lm_head.weight.suffix" << 2 << "uint8/channel";
+        QTest::addRow("tensor entry wins")
+            << "model.layers.1.self_attn.q_proj.weight" << 2 << "fp16/tensor";
+        QTest::addRow("unanchored search")
+            << "prefix.lm_head.weight.suffix" << 2 << "uint8/channel";
     }
     void precedence()
     {
@@ -55,14 +63,17 @@ private slots:
                 {"match": "embed", "format": "keep"}
             ],
             "tensors": {"model.layers.1.self_attn.q_proj.weight": {"format": "fp16", "granularity": "tensor"}}
-        })", "plan.json");
+        })",
+                                         "plan.json");
         const Shape shape = dims == 1 ? Shape{8} : Shape{8, 8};
-        QCOMPARE(QString::fromStdString(describe(plan, tensor(name.toStdString(), shape))), expected);
+        QCOMPARE(QString::fromStdString(describe(plan, tensor(name.toStdString(), shape))),
+                 expected);
     }
 
     void nonFloatTensorsAreKept()
     {
-        const Plan plan = Plan::fromJson(R"({"default": {"format": "int8"}, "rules": [{"match": ".", "format": "int4"}]})", "p");
+        const Plan plan = Plan::fromJson(
+            R"({"default": {"format": "int8"}, "rules": [{"match": ".", "format": "int4"}]})", "p");
         QCOMPARE(describe(plan, tensor("ids", {4, 4}, DType::I64)), std::string("keep"));
         QCOMPARE(describe(plan, tensor("w", {4, 4}, DType::BF16)), std::string("int4/tensor"));
     }
@@ -77,7 +88,8 @@ private slots:
     void jsonRoundTrip()
     {
         Plan plan = Plan::uniform("int8", Granularity{Granularity::Kind::Channel, 0});
-        plan.rules.push_back({"attn", Precision{"int4", Granularity{Granularity::Kind::Group, 128}}});
+        plan.rules.push_back(
+            {"attn", Precision{"int4", Granularity{Granularity::Kind::Group, 128}}});
         plan.tensors["x"] = Precision{"keep", std::nullopt};
         const Plan back = Plan::fromJson(plan.toJson(), "roundtrip");
         QCOMPARE(back.toJson(), plan.toJson());
@@ -89,7 +101,9 @@ private slots:
     {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("message");
-        for (const auto& c : kPlanErrors) QTest::addRow("%s", c.name) << QString::fromUtf8(c.json) << QString::fromUtf8(c.message);
+        for (const auto& c : kPlanErrors)
+            QTest::addRow("%s", c.name)
+                << QString::fromUtf8(c.json) << QString::fromUtf8(c.message);
     }
     void errors()
     {

@@ -1,8 +1,8 @@
 // safetensors reading: good single and sharded files, and one data row per malformed case.
 #include "analysis/analyze.h"
+#include "core/error.h"
 #include "io/model.h"
 #include "io/safetensors_writer.h"
-#include "core/error.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -15,7 +15,10 @@ class TestSafetensors : public QObject
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
-    std::string path(const char* name) const { return QDir(m_dir.path()).filePath(QString::fromLatin1(name)).toStdString(); }
+    std::string path(const char* name) const
+    {
+        return QDir(m_dir.path()).filePath(QString::fromLatin1(name)).toStdString();
+    }
 
 private slots:
     void readsWhatTheWriterWrote()
@@ -24,8 +27,9 @@ private slots:
         const std::vector<float> b = {1.0f, 2.0f};
         const std::string p = path("good.safetensors");
         {
-            SafetensorsWriter writer(p, {{"layer.weight", DType::F32, {2, 3}}, {"layer.bias", DType::F32, {2}}},
-                                     {{"note", "hello"}});
+            SafetensorsWriter writer(
+                p, {{"layer.weight", DType::F32, {2, 3}}, {"layer.bias", DType::F32, {2}}},
+                {{"note", "hello"}});
             writer.write(w.data(), 24);
             writer.write(b.data(), 8);
             writer.commit();
@@ -48,19 +52,23 @@ private slots:
     {
         std::string header = "{";
         std::string data;
-        const char* names[] = {"F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2", "I64", "I32", "I16", "I8", "U8", "BOOL"};
+        const char* names[] = {"F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2",
+                               "I64", "I32", "I16", "I8",   "U8",      "BOOL"};
         for (const char* n : names) {
             const auto size = dtypeSize(*dtypeFromName(n));
             if (header.size() > 1) header += ",";
-            header += "\"t_" + std::string(n) + "\":{\"dtype\":\"" + n + "\",\"shape\":[2],\"data_offsets\":[" +
-                      std::to_string(data.size()) + "," + std::to_string(data.size() + 2 * size) + "]}";
+            header += "\"t_" + std::string(n) + "\":{\"dtype\":\"" + n +
+                      "\",\"shape\":[2],\"data_offsets\":[" + std::to_string(data.size()) + "," +
+                      std::to_string(data.size() + 2 * size) + "]}";
             data.append(2 * size, '\0');
         }
         header += "}";
         test::writeFile(path("dtypes.safetensors"), rawSafetensors(header, data));
         const auto model = openModel(path("dtypes.safetensors"));
         QCOMPARE(model->tensors.size(), std::size_t(12));
-        for (const auto& t : model->tensors) QCOMPARE(isQuantizable(t.dtype), t.storedType == "F64" || t.storedType == "F32" || t.storedType == "F16" || t.storedType == "BF16");
+        for (const auto& t : model->tensors)
+            QCOMPARE(isQuantizable(t.dtype), t.storedType == "F64" || t.storedType == "F32" ||
+                                                 t.storedType == "F16" || t.storedType == "BF16");
     }
 
     void zeroDimAndEmptyTensors()
@@ -78,30 +86,77 @@ private slots:
         QTest::addColumn<QByteArray>("bytes");
         QTest::addColumn<QString>("message");
         auto add = [](const char* name, const std::string& bytes, const char* msg) {
-            QTest::addRow("%s", name) << QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size())) << QString::fromLatin1(msg);
+            QTest::addRow("%s", name)
+                << QByteArray(bytes.data(), static_cast<qsizetype>(bytes.size()))
+                << QString::fromLatin1(msg);
         };
         const std::string t = R"("w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
         add("empty file", "", "too short");
         add("short file", "abc", "too short");
-        add("header beyond file", std::string("\xff\xff\x00\x00\x00\x00\x00\x00{}", 10), "exceeds the file size");
-        add("huge header length", std::string("\xff\xff\xff\xff\xff\xff\xff\xff{}", 10), "exceeds the file size");
+        add("header beyond file", std::string("\xff\xff\x00\x00\x00\x00\x00\x00{}", 10),
+            "exceeds the file size");
+        add("huge header length", std::string("\xff\xff\xff\xff\xff\xff\xff\xff{}", 10),
+            "exceeds the file size");
         add("invalid json", rawSafetensors("{\"w\": [1, 2", std::string(8, '\0')), "invalid JSON");
         add("not an object", rawSafetensors("[1,2]", ""), "not a JSON object");
-        add("unknown dtype", rawSafetensors(R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})", std::string(8, '\0')), "unknown dtype \"F12\"");
-        add("negative dim", rawSafetensors(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", std::string(8, '\0')), "negative dimension");
-        add("fractional dim", rawSafetensors(R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}})", std::string(8, '\0')), "not a non-negative integer");
-        add("overflowing dims", rawSafetensors(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", std::string(8, '\0')), "overflows");
-        add("dim beyond int64", rawSafetensors(R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,8]}})", std::string(8, '\0')), "overflows");
-        add("offset beyond file", rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", std::string(4, '\0')), "beyond the end of the file");
-        add("end before begin", rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", std::string(8, '\0')), "end before they begin");
-        add("size mismatch", rawSafetensors(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", std::string(8, '\0')), "hold 8");
-        add("overlap", rawSafetensors(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", std::string(12, '\0')), "overlaps tensor 'a'");
-        add("missing offsets", rawSafetensors(R"({"w":{"dtype":"F32","shape":[2]}})", std::string(8, '\0')), "needs \"dtype\", \"shape\" and \"data_offsets\"");
-        add("offsets not a pair", rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", std::string(8, '\0')), "[begin, end]");
-        add("negative offset", rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", std::string(8, '\0')), "not a non-negative integer");
-        add("shape not array", rawSafetensors(R"({"w":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", std::string(8, '\0')), "not an array");
+        add("unknown dtype",
+            rawSafetensors(R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})",
+                           std::string(8, '\0')),
+            "unknown dtype \"F12\"");
+        add("negative dim",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})",
+                           std::string(8, '\0')),
+            "negative dimension");
+        add("fractional dim",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}})",
+                           std::string(8, '\0')),
+            "not a non-negative integer");
+        add("overflowing dims",
+            rawSafetensors(
+                R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
+                std::string(8, '\0')),
+            "overflows");
+        add("dim beyond int64",
+            rawSafetensors(
+                R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,8]}})",
+                std::string(8, '\0')),
+            "overflows");
+        add("offset beyond file",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                           std::string(4, '\0')),
+            "beyond the end of the file");
+        add("end before begin",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})",
+                           std::string(8, '\0')),
+            "end before they begin");
+        add("size mismatch",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})",
+                           std::string(8, '\0')),
+            "hold 8");
+        add("overlap",
+            rawSafetensors(
+                R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                std::string(12, '\0')),
+            "overlaps tensor 'a'");
+        add("missing offsets",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[2]}})", std::string(8, '\0')),
+            "needs \"dtype\", \"shape\" and \"data_offsets\"");
+        add("offsets not a pair",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0]}})",
+                           std::string(8, '\0')),
+            "[begin, end]");
+        add("negative offset",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})",
+                           std::string(8, '\0')),
+            "not a non-negative integer");
+        add("shape not array",
+            rawSafetensors(R"({"w":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})",
+                           std::string(8, '\0')),
+            "not an array");
         add("entry not object", rawSafetensors(R"({"w":5})", ""), "not an object");
-        add("metadata not strings", rawSafetensors(R"({"__metadata__":{"a":1},)" + t + "}", std::string(8, '\0')), "not a string");
+        add("metadata not strings",
+            rawSafetensors(R"({"__metadata__":{"a":1},)" + t + "}", std::string(8, '\0')),
+            "not a string");
         add("invalid utf8", rawSafetensors("{\"w\xff\":{}}", ""), "invalid JSON");
     }
     void malformed()
@@ -115,7 +170,8 @@ private slots:
             QFAIL("no error for a malformed file");
         } catch (const Error& e) {
             const QString what = QString::fromUtf8(e.what());
-            QVERIFY2(what.startsWith(QString::fromStdString(p) + QStringLiteral(": ")), qPrintable(what));
+            QVERIFY2(what.startsWith(QString::fromStdString(p) + QStringLiteral(": ")),
+                     qPrintable(what));
             QVERIFY2(what.contains(message), qPrintable(what));
         }
     }
@@ -134,12 +190,16 @@ private slots:
 
     void sharded()
     {
-        const std::string a = rawSafetensors(R"({"l0.w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", test::floatBytes({1, 2}));
-        const std::string b = rawSafetensors(R"({"l1.w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", std::string(4, '\0'));
+        const std::string a =
+            rawSafetensors(R"({"l0.w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                           test::floatBytes({1, 2}));
+        const std::string b = rawSafetensors(
+            R"({"l1.w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", std::string(4, '\0'));
         test::writeFile(path("model-00001-of-00002.safetensors"), a);
         test::writeFile(path("model-00002-of-00002.safetensors"), b);
-        test::writeFile(path("model.safetensors.index.json"),
-                        R"({"metadata":{"total_size":12},"weight_map":{"l0.w":"model-00001-of-00002.safetensors","l1.w":"model-00002-of-00002.safetensors"}})");
+        test::writeFile(
+            path("model.safetensors.index.json"),
+            R"({"metadata":{"total_size":12},"weight_map":{"l0.w":"model-00001-of-00002.safetensors","l1.w":"model-00002-of-00002.safetensors"}})");
         const auto model = openModel(path("model.safetensors.index.json"));
         QCOMPARE(model->tensors.size(), std::size_t(2));
         QCOMPARE(model->files.size(), std::size_t(2));
@@ -149,15 +209,17 @@ private slots:
         std::memcpy(v, model->data(model->tensors[0]).data(), 8);
         QCOMPARE(v[1], 2.0f);
 
-        test::writeFile(path("bad.safetensors.index.json"),
-                        R"({"weight_map":{"l0.w":"model-00001-of-00002.safetensors","ghost":"model-00001-of-00002.safetensors"}})");
+        test::writeFile(
+            path("bad.safetensors.index.json"),
+            R"({"weight_map":{"l0.w":"model-00001-of-00002.safetensors","ghost":"model-00001-of-00002.safetensors"}})");
         try {
             openModel(path("bad.safetensors.index.json"));
             QFAIL("missing tensor not reported");
         } catch (const Error& e) {
             QVERIFY(QString::fromUtf8(e.what()).contains(QStringLiteral("'ghost'")));
         }
-        test::writeFile(path("gone.safetensors.index.json"), R"({"weight_map":{"x":"nowhere.safetensors"}})");
+        test::writeFile(path("gone.safetensors.index.json"),
+                        R"({"weight_map":{"x":"nowhere.safetensors"}})");
         try {
             openModel(path("gone.safetensors.index.json"));
             QFAIL("missing shard not reported");
@@ -170,8 +232,10 @@ private slots:
     {
         // Header of odd length: the data section starts at an odd offset in the file.
         std::string header = R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
-        while ((8 + header.size()) % 4 != 1) header += ' ';
-        test::writeFile(path("odd.safetensors"), rawSafetensors(header, test::floatBytes({1.5f, -2.0f, 3.0f})));
+        while ((8 + header.size()) % 4 != 1)
+            header += ' ';
+        test::writeFile(path("odd.safetensors"),
+                        rawSafetensors(header, test::floatBytes({1.5f, -2.0f, 3.0f})));
         const auto model = openModel(path("odd.safetensors"));
         const TensorInfo& t = model->tensors[0];
         QCOMPARE(reinterpret_cast<std::uintptr_t>(model->data(t).data()) % 4 != 0, true);
