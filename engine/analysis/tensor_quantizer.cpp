@@ -63,7 +63,7 @@ struct RangeStat
 
 TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info,
                                  const QuantSpec& spec)
-    : m_source(data, info.dtype, info.shape, sourceAxis(info, spec)), m_spec(spec)
+    : m_source(data, info, sourceAxis(info, spec)), m_spec(spec)
 {
     if (!spec.format) throw Error("no number format given");
     const std::int64_t L = m_source.perChannel();

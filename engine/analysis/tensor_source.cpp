@@ -10,12 +10,36 @@ namespace qs {
 
 TensorSource::TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape,
                            int channelAxis)
-    : m_data(data), m_dtype(dtype), m_elemSize(dtypeSize(dtype)), m_numel(shapeNumel(shape))
+    : TensorSource(data, dtype, shape, {}, false, channelAxis)
+{
+}
+
+TensorSource::TensorSource(std::span<const std::byte> data, const TensorInfo& info, int channelAxis)
+    : TensorSource(data, info.dtype, info.shape, info.strides, info.bigEndian, channelAxis)
+{
+}
+
+TensorSource::TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape,
+                           std::vector<std::int64_t> strides, bool bigEndian, int channelAxis)
+    : m_data(data), m_dtype(dtype), m_elemSize(dtypeSize(dtype)), m_numel(shapeNumel(shape)),
+      m_shape(shape), m_strides(std::move(strides)), m_bigEndian(bigEndian)
 {
     if (!isQuantizable(dtype))
         throw Error("tensor of type " + std::string(dtypeName(dtype)) + " has no float values");
-    if (static_cast<std::uint64_t>(m_numel) * m_elemSize != data.size())
-        throw Error("tensor data size does not match its shape");
+    if (m_strides.empty()) {
+        if (static_cast<std::uint64_t>(m_numel) * m_elemSize != data.size())
+            throw Error("tensor data size does not match its shape");
+    } else {
+        // A view: every element its strides can reach must lie inside the data.
+        if (m_strides.size() != shape.size()) throw Error("tensor strides do not match its shape");
+        std::uint64_t last = 0;
+        for (std::size_t a = 0; a < shape.size(); ++a) {
+            if (m_strides[a] < 0) throw Error("negative tensor strides are not supported");
+            if (shape[a] > 0) last += static_cast<std::uint64_t>((shape[a] - 1) * m_strides[a]);
+        }
+        if (m_numel > 0 && (last + 1) * m_elemSize > data.size())
+            throw Error("tensor strides reach beyond its data");
+    }
     if (channelAxis >= 0 && static_cast<std::size_t>(channelAxis) < shape.size() && m_numel > 0) {
         m_channels = shape[static_cast<std::size_t>(channelAxis)];
         for (std::size_t a = static_cast<std::size_t>(channelAxis) + 1; a < shape.size(); ++a)
@@ -31,18 +55,36 @@ std::int64_t TensorSource::memoryIndex(std::int64_t c, std::int64_t j) const
     return (o * m_channels + c) * m_inner + i;
 }
 
+std::int64_t TensorSource::storageIndex(std::int64_t c, std::int64_t j) const
+{
+    const std::int64_t flat = memoryIndex(c, j);
+    if (m_strides.empty()) return flat;
+    std::int64_t mem = 0, rest = flat;
+    for (std::size_t a = m_shape.size(); a-- > 0;) {
+        const std::int64_t dim = m_shape[a];
+        mem += (rest % dim) * m_strides[a];
+        rest /= dim;
+    }
+    return mem;
+}
+
 const std::byte* TensorSource::directF32(std::int64_t c, std::int64_t j, std::int64_t count) const
 {
-    if (m_dtype != DType::F32 || j % m_inner + count > m_inner) return nullptr;
-    return m_data.data() + static_cast<std::size_t>(memoryIndex(c, j)) * 4;
+    if (m_dtype != DType::F32 || !contiguous() || j % m_inner + count > m_inner) return nullptr;
+    return m_data.data() + static_cast<std::size_t>(storageIndex(c, j)) * 4;
 }
 
 void TensorSource::read(std::int64_t c, std::int64_t j, std::int64_t count, float* out) const
 {
+    if (!m_strides.empty()) { // views: one element at a time, wherever its strides put it
+        for (std::int64_t k = 0; k < count; ++k)
+            convert(storageIndex(c, j + k), 1, out + k);
+        return;
+    }
     while (count > 0) { // runs of up to `inner` values are contiguous in memory
         const std::int64_t i = j % m_inner;
         const std::int64_t run = std::min(count, m_inner - i);
-        convert(memoryIndex(c, j), run, out);
+        convert(storageIndex(c, j), run, out);
         out += run;
         j += run;
         count -= run;
@@ -53,6 +95,21 @@ void TensorSource::convert(std::int64_t memIndex, std::int64_t count, float* out
 {
     // Tensor data is often unaligned inside files: load through memcpy, never a cast pointer.
     const std::byte* p = m_data.data() + static_cast<std::size_t>(memIndex) * m_elemSize;
+    if (m_bigEndian) { // swap each value into a little-endian copy, then decode that
+        std::byte buf[8 * 64];
+        for (std::int64_t k0 = 0; k0 < count; k0 += 64) {
+            const std::int64_t m = std::min<std::int64_t>(64, count - k0);
+            for (std::int64_t k = 0; k < m; ++k)
+                for (std::size_t b = 0; b < m_elemSize; ++b)
+                    buf[static_cast<std::size_t>(k) * m_elemSize + b] =
+                        p[static_cast<std::size_t>(k0 + k) * m_elemSize + m_elemSize - 1 - b];
+            TensorSource little(
+                std::span<const std::byte>(buf, static_cast<std::size_t>(m) * m_elemSize), m_dtype,
+                Shape{m}, -1);
+            little.convert(0, m, out + k0);
+        }
+        return;
+    }
     switch (m_dtype) {
     case DType::F32:
         // A plain loop of 16-byte loads: faster here than memcpy's string instructions on

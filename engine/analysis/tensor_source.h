@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace qs {
 
@@ -16,6 +17,8 @@ class TensorSource
 public:
     // channelAxis < 0 views the tensor as one channel (per-tensor granularity).
     TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape, int channelAxis);
+    // As above, honouring the tensor's strides and byte order.
+    TensorSource(std::span<const std::byte> data, const TensorInfo& info, int channelAxis);
 
     std::int64_t numel() const { return m_numel; }
     std::int64_t channels() const { return m_channels; }
@@ -26,16 +29,25 @@ public:
     // The stored bytes of values j .. j+count-1 of channel c when they are float32 and
     // contiguous (read them with memcpy: they may be unaligned); null otherwise.
     const std::byte* directF32(std::int64_t c, std::int64_t j, std::int64_t count) const;
-    // Memory index of logical element j of channel c.
+    // Row-major (C order) index of logical element j of channel c: where it goes in a
+    // contiguous copy of the tensor.
     std::int64_t memoryIndex(std::int64_t c, std::int64_t j) const;
 
 private:
     void convert(std::int64_t memIndex, std::int64_t count, float* out) const;
+    TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape,
+                 std::vector<std::int64_t> strides, bool bigEndian, int channelAxis);
+    bool contiguous() const { return m_strides.empty() && !m_bigEndian; }
+    // Where logical element j of channel c is stored, in elements from the data's start.
+    std::int64_t storageIndex(std::int64_t c, std::int64_t j) const;
 
     std::span<const std::byte> m_data;
     DType m_dtype;
     std::size_t m_elemSize;
     std::int64_t m_numel = 0, m_channels = 1, m_perChannel = 0, m_inner = 1;
+    Shape m_shape;
+    std::vector<std::int64_t> m_strides; // empty: contiguous row-major
+    bool m_bigEndian = false;
 };
 
 } // namespace qs

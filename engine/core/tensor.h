@@ -24,6 +24,10 @@ struct TensorInfo
     std::uint64_t offset = 0;   // absolute byte offset of the data in that file
     std::uint64_t byteSize = 0; // bytes of stored data
     int channelAxis = 0;        // output-channel axis (PyTorch layout: 0)
+    // Element strides per axis for views and column-major data (PyTorch views, NumPy Fortran
+    // order); empty means contiguous row-major. byteSize then covers the storage the view spans.
+    std::vector<std::int64_t> strides;
+    bool bigEndian = false; // values stored most significant byte first (NumPy '>f4')
 
     std::int64_t numel() const { return shapeNumel(shape); }
 };

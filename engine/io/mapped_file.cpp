@@ -42,13 +42,4 @@ MappedFile::~MappedFile()
     if (m_data) ::munmap(const_cast<std::byte*>(m_data), m_size);
 }
 
-std::span<const std::byte> MappedFile::range(std::uint64_t offset, std::uint64_t length) const
-{
-    if (offset > m_size || length > m_size - offset)
-        throw Error(m_path + ": byte range " + std::to_string(offset) + "+" +
-                    std::to_string(length) + " lies outside the file (" + std::to_string(m_size) +
-                    " bytes)");
-    return {m_data + offset, static_cast<std::size_t>(length)};
-}
-
 } // namespace qs

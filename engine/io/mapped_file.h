@@ -1,6 +1,8 @@
 // A read-only memory mapping of a whole file; tensor data is read from it on demand.
 #pragma once
 
+#include "io/byte_source.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -8,20 +10,20 @@
 
 namespace qs {
 
-class MappedFile
+class MappedFile : public ByteSource
 {
 public:
     // Throws qs::Error naming the file when it cannot be opened or mapped.
     explicit MappedFile(std::string path);
-    ~MappedFile();
+    ~MappedFile() override;
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
 
-    const std::string& path() const { return m_path; }
-    std::uint64_t size() const { return m_size; }
-    std::span<const std::byte> bytes() const { return {m_data, static_cast<std::size_t>(m_size)}; }
-    // Bounds-checked sub-range; throws qs::Error when [offset, offset+length) leaves the file.
-    std::span<const std::byte> range(std::uint64_t offset, std::uint64_t length) const;
+    const std::string& path() const override { return m_path; }
+    std::span<const std::byte> bytes() const override
+    {
+        return {m_data, static_cast<std::size_t>(m_size)};
+    }
 
 private:
     std::string m_path;

@@ -19,7 +19,7 @@ struct Model
     std::string format; // "safetensors", ...
     std::vector<TensorInfo> tensors;
     std::map<std::string, std::string> metadata;
-    std::vector<std::shared_ptr<const MappedFile>> files;
+    std::vector<std::shared_ptr<const ByteSource>> files; // mapped files or decoded buffers
 
     // The stored bytes of a tensor, a view into the mapping (never a copy).
     std::span<const std::byte> data(const TensorInfo& t) const;

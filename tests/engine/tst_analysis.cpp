@@ -334,6 +334,52 @@ private slots:
         }
     }
 
+    void stridedViewsAndByteOrder()
+    {
+        // Storage holds a 4x3 row-major matrix; the tensor is its transpose (a 3x4 view with
+        // strides {1, 3}), as a PyTorch view or a Fortran-order NumPy array stores it.
+        const std::vector<float> storage = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+        TensorInfo t = test::f32Info("view", {3, 4});
+        t.strides = {1, 3};
+        TensorQuantizer qz({reinterpret_cast<const std::byte*>(storage.data()), 48}, t,
+                           QuantSpec{findFormat("fp32"), Granularity{}});
+        float out[12];
+        dequantizeTensor(qz, out, Control{});
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c)
+                QCOMPARE(out[r * 4 + c], storage[static_cast<std::size_t>(c * 3 + r)]);
+        // Per-channel scales follow the view's rows, not the storage's.
+        TensorQuantizer perRow(
+            {reinterpret_cast<const std::byte*>(storage.data()), 48}, t,
+            QuantSpec{findFormat("int8"), Granularity{Granularity::Kind::Channel, 0}});
+        perRow.computeScales(Control{});
+        QCOMPARE(perRow.params()[2].scale, 11.0f / 127.0f); // row 2 of the view: 2, 5, 8, 11
+
+        t.strides = {1, 4}; // reaches element 2 + 3*4 = 14: beyond the 12 stored values
+        QVERIFY_THROWS_EXCEPTION(
+            Error, TensorQuantizer({reinterpret_cast<const std::byte*>(storage.data()), 48}, t,
+                                   QuantSpec{findFormat("fp32"), Granularity{}}));
+
+        // Big-endian float32 and float16.
+        const std::uint8_t be32[] = {0x3f, 0xc0, 0x00, 0x00, 0xc0, 0x20, 0x00, 0x00}; // 1.5, -2.5
+        TensorInfo b = test::f32Info("be", {2});
+        b.bigEndian = true;
+        TensorQuantizer q32({reinterpret_cast<const std::byte*>(be32), 8}, b,
+                            QuantSpec{findFormat("fp32"), Granularity{}});
+        float v[2];
+        dequantizeTensor(q32, v, Control{});
+        QCOMPARE(v[0], 1.5f);
+        QCOMPARE(v[1], -2.5f);
+        const std::uint8_t be16[] = {0x3e, 0x00, 0xc1, 0x00}; // 1.5, -2.5 as binary16
+        b.dtype = DType::F16;
+        b.byteSize = 4;
+        TensorQuantizer q16({reinterpret_cast<const std::byte*>(be16), 4}, b,
+                            QuantSpec{findFormat("fp32"), Granularity{}});
+        dequantizeTensor(q16, v, Control{});
+        QCOMPARE(v[0], 1.5f);
+        QCOMPARE(v[1], -2.5f);
+    }
+
     void nanInfZeroAndEmpty()
     {
         std::vector<float> x = {NAN, INFINITY, -1.0f, 0.5f, 0.0f, 0.25f};
