@@ -3,9 +3,6 @@
 #include "displayformat.h"
 #include "histogramstyle.h"
 
-#include <QCheckBox>
-#include <QHBoxLayout>
-
 #include <qcustomplot.h>
 
 namespace qs {
@@ -13,38 +10,14 @@ namespace qs {
 namespace style = histogramstyle;
 
 ErrorHistogramPlot::ErrorHistogramPlot(QWidget* parent)
-    : PlotWidget(parent), m_log(new QCheckBox(tr("Log scale"), this))
+    : ResultPlot(QStringLiteral("error"), tr("Logarithmic count axis, to see rare large errors"),
+                 parent)
 {
     setObjectName(QStringLiteral("errorHistogramPlot"));
-    m_log->setObjectName(QStringLiteral("logScale"));
-    m_log->setToolTip(tr("Logarithmic count axis, to see rare large errors"));
-    controlsLayout()->addWidget(m_log);
     setPlaceholderText(tr("Select a layer to see its quantization error."));
-    connect(m_log, &QCheckBox::toggled, this, &ErrorHistogramPlot::rebuild);
-    style::styleAxes(plot(), tr("error (dequantized \u2212 original)"), tr("count"));
+    // The engine measures e = w - w^ (original minus dequantized), as in the MSE and SQNR.
+    style::styleAxes(plot(), tr("error (original \u2212 dequantized)"), tr("count"));
     rebuild();
-}
-
-void ErrorHistogramPlot::setResult(const TensorResultPtr& result, const QString& pendingName)
-{
-    m_result = result;
-    rebuild();
-    if (!result && !pendingName.isEmpty()) {
-        setTitle(QString());
-        showMessage(tr("Quantizing %1\u2026").arg(pendingName));
-    }
-}
-
-QString ErrorHistogramPlot::exportName() const
-{
-    return m_result ? QString::fromStdString(m_result->name) + QStringLiteral("-error")
-                    : QStringLiteral("error");
-}
-
-void ErrorHistogramPlot::resetView()
-{
-    plot()->xAxis->setRange(m_xLow, m_xHigh);
-    style::applyCountAxis(plot()->yAxis, m_log->isChecked(), m_yMax);
 }
 
 void ErrorHistogramPlot::rebuild()
@@ -52,26 +25,27 @@ void ErrorHistogramPlot::rebuild()
     QCustomPlot* p = plot();
     p->clearGraphs();
     p->clearItems();
-    if (!m_result) {
+    const TensorResultPtr r = result();
+    if (!r) {
         setTitle(QString());
         showPlaceholder();
         return;
     }
-    const QString name = QString::fromStdString(m_result->name);
+    const QString name = QString::fromStdString(r->name);
     setTitle(tr("Error \u2014 %1").arg(name));
-    if (!m_result->analysis) {
+    if (!r->analysis) {
         showMessage(tr("%1 is not a floating-point tensor: it is not quantized.").arg(name));
         return;
     }
-    if (!m_result->spec) {
+    if (!r->spec) {
         showMessage(
             tr("%1 is kept at its stored precision: there is no quantization error.").arg(name));
         return;
     }
-    const TensorAnalysis& a = *m_result->analysis;
+    const TensorAnalysis& a = *r->analysis;
     if (a.sums.sumE2 == 0.0) {
         showMessage(tr("%1 represents every value of %2 exactly: the error is zero.")
-                        .arg(m_result->formatName(), name));
+                        .arg(r->formatName(), name));
         return;
     }
 
@@ -80,13 +54,12 @@ void ErrorHistogramPlot::rebuild()
         tr("RMSE %1, max |e| %2")
             .arg(display::scientific(a.sums.rmse()), display::scientific(a.sums.maxAbsError)));
     style::styleGraph(error, style::errorColor(), true);
-    style::setData(error, a.error, m_log->isChecked());
-    m_yMax = style::maxCount(a.error);
+    style::setData(error, a.error, logScale());
+    const double yMax = style::maxCount(a.error);
 
     const double extent =
         std::max({std::abs(a.error.lo), std::abs(a.error.hi), a.sums.maxAbsError});
-    m_xLow = -extent;
-    m_xHigh = extent;
+    double xLow = -extent, xHigh = extent;
     // Round-to-nearest keeps every unclipped value within half a step of the original.
     if (a.scale && *a.scale > 0) {
         const double half = *a.scale / 2.0;
@@ -94,12 +67,11 @@ void ErrorHistogramPlot::rebuild()
         style::addMarker(p, half, tr("+s/2"));
         style::addMarkerLegend(
             p, tr("\u00b1 half a step (s = %1)").arg(display::scientific(*a.scale)));
-        m_xLow = std::min(m_xLow, -half);
-        m_xHigh = std::max(m_xHigh, half);
+        xLow = std::min(xLow, -half);
+        xHigh = std::max(xHigh, half);
     }
-    const double margin = std::max(1e-15, (m_xHigh - m_xLow) * 0.04);
-    m_xLow -= margin;
-    m_xHigh += margin;
+    const double margin = std::max(1e-15, (xHigh - xLow) * 0.04);
+    setViewRange(xLow - margin, xHigh + margin, yMax);
     resetView();
     showPlot();
 }

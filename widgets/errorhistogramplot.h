@@ -1,34 +1,18 @@
 // The distribution of a tensor's quantization error (dequantized minus original).
 #pragma once
 
-#include "plotwidget.h"
-#include "tensorresult.h"
-
-class QCheckBox;
+#include "resultplot.h"
 
 namespace qs {
 
-class ErrorHistogramPlot : public PlotWidget
+class ErrorHistogramPlot : public ResultPlot
 {
     Q_OBJECT
 public:
     explicit ErrorHistogramPlot(QWidget* parent = nullptr);
 
-    // A null result shows the empty state, or that pendingName is still being computed.
-    void setResult(const TensorResultPtr& result, const QString& pendingName = {});
-    TensorResultPtr result() const { return m_result; }
-    QCheckBox* logScaleBox() const { return m_log; }
-
 protected:
-    QString exportName() const override;
-    void resetView() override;
-
-private:
-    void rebuild();
-
-    TensorResultPtr m_result;
-    QCheckBox* m_log;
-    double m_xLow = -1, m_xHigh = 1, m_yMax = 1;
+    void rebuild() override;
 };
 
 } // namespace qs
