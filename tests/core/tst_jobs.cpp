@@ -117,19 +117,22 @@ private slots:
         QuantizeJob job(&pool);
         QSignalSpy finished(&job, &QuantizeJob::finished);
         QSignalSpy results(&job, &QuantizeJob::tensorFinished);
-        job.start(model, allTasks(*model, Plan::uniform(
-                                              "uint4", Granularity{Granularity::Kind::Group, 32})));
-        QTRY_VERIFY_WITH_TIMEOUT(results.size() >= 1, 60000); // surely mid-work now
         QElapsedTimer t;
         qint64 latency = -1;
+        // Cancel the moment the first tensor is delivered: the job is surely mid-work then.
+        connect(&job, &QuantizeJob::tensorFinished, this, [&] {
+            if (t.isValid()) return;
+            t.start();
+            job.cancel();
+        });
         connect(&job, &QuantizeJob::finished, this, [&] { latency = t.elapsed(); });
-        t.start();
-        job.cancel();
-        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 5000);
+        job.start(model, allTasks(*model, Plan::uniform(
+                                              "uint4", Granularity{Granularity::Kind::Group, 32})));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
         // Measured, not asserted against a stopwatch (machines are noisy): report it.
         qInfo("cancel to finished: %lld ms", static_cast<long long>(latency));
         QCOMPARE(finished.at(0).at(0).toBool(), true);
-        QVERIFY(results.size() < 14);
+        QVERIFY2(results.size() <= 3, "work went on after the cancel");
     }
 
     void documentRecomputesOnlyTheChangedRow()
