@@ -200,7 +200,7 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             qz.source().read(c, j, n, x);
-            bytes += static_cast<std::uint64_t>(n) * qz.source().elementSize();
+            bytes += qz.source().storedBytes(n);
             if (!scaled) {
                 qz.roundtrip(c, j, x, n, d, nullptr);
                 acc.add(x, d, n, 0.0);
@@ -250,7 +250,7 @@ void dequantizeTensor(TensorQuantizer& qz, float* out, const Control& control)
             qz.roundtrip(c, j, x, n, d, nullptr);
             for (std::int64_t k = 0; k < n; ++k)
                 out[qz.source().memoryIndex(c, j + k)] = d[k];
-            bytes += static_cast<std::uint64_t>(n) * qz.source().elementSize();
+            bytes += qz.source().storedBytes(n);
         });
         if (control.progress) control.progress(bytes - bytes / 2);
     });

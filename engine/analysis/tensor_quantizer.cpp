@@ -128,10 +128,10 @@ void TensorQuantizer::computeScales(const Control& control)
                 st.groups[local].add(static_cast<const std::byte*>(values) + k * 4, m);
             });
         });
-        if (control.progress)
-            control.progress(
-                static_cast<std::uint64_t>(std::min(kUnit, m_source.numel() - u * kUnit)) *
-                m_source.elementSize() / 2);
+        if (control.progress) {
+            const std::int64_t n = std::min(kUnit, m_source.numel() - u * kUnit);
+            control.progress(m_source.storedBytes(n) / 2);
+        }
     });
 
     RangeStat all;

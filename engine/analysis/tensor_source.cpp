@@ -1,6 +1,7 @@
 #include "analysis/tensor_source.h"
 
 #include "core/error.h"
+#include "formats/ggml_blocks.h"
 #include "formats/half.h"
 
 #include <algorithm>
@@ -21,12 +22,26 @@ TensorSource::TensorSource(std::span<const std::byte> data, const TensorInfo& in
 
 TensorSource::TensorSource(std::span<const std::byte> data, DType dtype, const Shape& shape,
                            std::vector<std::int64_t> strides, bool bigEndian, int channelAxis)
-    : m_data(data), m_dtype(dtype), m_elemSize(dtypeSize(dtype)), m_numel(shapeNumel(shape)),
-      m_shape(shape), m_strides(std::move(strides)), m_bigEndian(bigEndian)
+    : m_data(data), m_dtype(dtype), m_elemSize(dtypeSize(dtype)),
+      m_blockElems(dtypeBlockSize(dtype)), m_numel(shapeNumel(shape)), m_shape(shape),
+      m_strides(std::move(strides)), m_bigEndian(bigEndian)
 {
     if (!isQuantizable(dtype))
         throw Error("tensor of type " + std::string(dtypeName(dtype)) + " has no float values");
-    if (m_strides.empty()) {
+    if (isBlockType(dtype)) {
+        // Blocks never straddle rows (ggml requires the row length to be a multiple of the
+        // block size), so element k of the flat index lies in block k / blockSize.
+        if (!m_strides.empty() || m_bigEndian)
+            throw Error("tensor of type " + std::string(dtypeName(dtype)) +
+                        " cannot be a strided or big-endian view");
+        if (!shape.empty() && shape.back() % m_blockElems != 0)
+            throw Error("tensor of type " + std::string(dtypeName(dtype)) + " has rows of " +
+                        std::to_string(shape.back()) + " values, not a multiple of its block of " +
+                        std::to_string(m_blockElems));
+        const auto bytes = dtypeStorageBytes(dtype, m_numel);
+        if (!bytes || *bytes != data.size())
+            throw Error("tensor data size does not match its shape");
+    } else if (m_strides.empty()) {
         if (static_cast<std::uint64_t>(m_numel) * m_elemSize != data.size())
             throw Error("tensor data size does not match its shape");
     } else {
@@ -93,6 +108,31 @@ void TensorSource::read(std::int64_t c, std::int64_t j, std::int64_t count, floa
 
 void TensorSource::convert(std::int64_t memIndex, std::int64_t count, float* out) const
 {
+    if (m_blockElems != 1) { // ggml blocks: a range may start and end inside a block
+        const std::int64_t be = m_blockElems;
+        std::int64_t block = memIndex / be, skip = memIndex % be;
+        const auto at = [&](std::int64_t b) {
+            return m_data.data() + static_cast<std::size_t>(b) * m_elemSize;
+        };
+        float buf[256]; // the largest ggml block
+        if (skip > 0) { // leading partial block
+            decodeGgmlBlocks(m_dtype, at(block), 1, buf);
+            const std::int64_t n = std::min(count, be - skip);
+            std::copy(buf + skip, buf + skip + n, out);
+            out += n;
+            count -= n;
+            ++block;
+        }
+        const std::int64_t whole = count / be; // straight into the output
+        decodeGgmlBlocks(m_dtype, at(block), whole, out);
+        out += whole * be;
+        count -= whole * be;
+        if (count > 0) { // trailing partial block
+            decodeGgmlBlocks(m_dtype, at(block + whole), 1, buf);
+            std::copy(buf, buf + count, out);
+        }
+        return;
+    }
     // Tensor data is often unaligned inside files: load through memcpy, never a cast pointer.
     const std::byte* p = m_data.data() + static_cast<std::size_t>(memIndex) * m_elemSize;
     if (m_bigEndian) { // swap each value into a little-endian copy, then decode that

@@ -23,7 +23,15 @@ public:
     std::int64_t numel() const { return m_numel; }
     std::int64_t channels() const { return m_channels; }
     std::int64_t perChannel() const { return m_perChannel; }
+    // Bytes per element for plain types; for block types the bytes per block.
     std::size_t elementSize() const { return m_elemSize; }
+    // Stored bytes that count consecutive elements occupy (a share of whole blocks for block
+    // types), for progress reports.
+    std::uint64_t storedBytes(std::int64_t count) const
+    {
+        return static_cast<std::uint64_t>(count) * m_elemSize /
+               static_cast<std::uint64_t>(m_blockElems);
+    }
     // Values j .. j+count-1 of channel c (logical order) converted to float32.
     void read(std::int64_t c, std::int64_t j, std::int64_t count, float* out) const;
     // The stored bytes of values j .. j+count-1 of channel c when they are float32 and
@@ -44,6 +52,7 @@ private:
     std::span<const std::byte> m_data;
     DType m_dtype;
     std::size_t m_elemSize;
+    std::int64_t m_blockElems = 1; // elements per block: 32 or 256 for ggml block types
     std::int64_t m_numel = 0, m_channels = 1, m_perChannel = 0, m_inner = 1;
     Shape m_shape;
     std::vector<std::int64_t> m_strides; // empty: contiguous row-major

@@ -1,5 +1,6 @@
 #include "io/model_reader.h"
 
+#include "io/gguf_reader.h"
 #include "io/safetensors_reader.h"
 
 namespace qs {
@@ -8,6 +9,8 @@ const std::vector<std::unique_ptr<ModelReader>>& modelReaders()
 {
     static const auto readers = [] {
         std::vector<std::unique_ptr<ModelReader>> r;
+        // GGUF first: its magic is definite, while a huge GGUF file can pass for safetensors.
+        r.push_back(std::make_unique<GgufReader>());
         r.push_back(std::make_unique<SafetensorsReader>());
         return r;
     }();

@@ -19,6 +19,9 @@ SafetensorsWriter::SafetensorsWriter(std::string path, const std::vector<Entry>&
     if (!metadata.empty()) header["__metadata__"] = metadata;
     std::uint64_t offset = 0;
     for (const auto& e : entries) {
+        if (isBlockType(e.dtype))
+            throw Error(m_path + ": tensor '" + e.name + "' of type " +
+                        std::string(dtypeName(e.dtype)) + " cannot be stored in safetensors");
         const std::uint64_t bytes =
             static_cast<std::uint64_t>(shapeNumel(e.shape)) * dtypeSize(e.dtype);
         header[e.name] = {{"dtype", std::string(dtypeName(e.dtype))},
