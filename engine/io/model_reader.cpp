@@ -1,6 +1,8 @@
 #include "io/model_reader.h"
 
 #include "io/gguf_reader.h"
+#include "io/npy_reader.h"
+#include "io/npz_reader.h"
 #include "io/safetensors_reader.h"
 
 namespace qs {
@@ -12,6 +14,8 @@ const std::vector<std::unique_ptr<ModelReader>>& modelReaders()
         // GGUF first: its magic is definite, while a huge GGUF file can pass for safetensors.
         r.push_back(std::make_unique<GgufReader>());
         r.push_back(std::make_unique<SafetensorsReader>());
+        r.push_back(std::make_unique<NpyReader>());
+        r.push_back(std::make_unique<NpzReader>());
         return r;
     }();
     return readers;
