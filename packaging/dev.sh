@@ -12,7 +12,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # Everything the build and the tests need, all from Debian 12's archive.
 packages=(
   build-essential cmake ninja-build pkg-config
-  qt6-base-dev libqcustomplot-dev libeigen3-dev libhdf5-dev nlohmann-json3-dev libzip-dev
+  qt6-base-dev libqcustomplot-dev libeigen3-dev libhdf5-dev nlohmann-json3-dev libzip-dev libonnx-dev libprotobuf-dev
 )
 
 say() { printf 'dev.sh: %s\n' "$*"; }
