@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "formats/storage.h"
 #include "io/model.h"
+#include "io/plain_tensor.h"
 #include "io/safetensors_writer.h"
 #include "plan/plan.h"
 #include "qtexecutor.h"
@@ -113,20 +114,42 @@ void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_
 void exportDequantized(const std::string& out, const Model& model, const std::vector<Row>& rows,
                        const Control& control)
 {
+    // Block types QuantScope cannot decode (GGUF's IQ*, TQ*, ...) and tensors listed without
+    // data (types with no QuantScope equivalent) have nothing to write.
+    const auto skip = [](const TensorInfo& t) {
+        return !isQuantizable(t.dtype) && !hasPlainData(t);
+    };
     std::vector<SafetensorsWriter::Entry> entries;
-    for (const auto& r : rows)
+    std::string skipped;
+    for (const auto& r : rows) {
+        if (skip(*r.tensor)) {
+            skipped +=
+                (skipped.empty() ? "" : ", ") + r.tensor->name + " (" + r.tensor->storedType + ")";
+            continue;
+        }
         entries.push_back({r.tensor->name,
                            isQuantizable(r.tensor->dtype) ? DType::F32 : r.tensor->dtype,
                            r.tensor->shape});
+    }
     std::map<std::string, std::string> meta = model.metadata;
     meta["quantscope.source"] = model.path;
+    if (!skipped.empty()) {
+        meta["quantscope.not_exported"] = skipped;
+        std::fprintf(stderr, "not exported (no values QuantScope can read): %s\n", skipped.c_str());
+    }
     SafetensorsWriter writer(out, entries, meta);
     std::vector<float> values;
     for (const auto& r : rows) {
         const TensorInfo& t = *r.tensor;
-        if (!isQuantizable(t.dtype)) { // integer and fp8 tensors are written unchanged
-            const auto bytes = model.data(t);
-            writer.write(bytes.data(), bytes.size());
+        if (skip(t)) continue;
+        if (!isQuantizable(t.dtype)) { // integer and fp8 tensors: their values, unchanged
+            if (t.strides.empty() && !t.bigEndian) {
+                const auto bytes = model.data(t);
+                writer.write(bytes.data(), bytes.size());
+            } else {
+                const auto bytes = rowMajorLittleEndian(model.data(t), t);
+                writer.write(bytes.data(), bytes.size());
+            }
             continue;
         }
         values.resize(static_cast<std::size_t>(t.numel()));

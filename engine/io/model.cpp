@@ -46,7 +46,7 @@ std::shared_ptr<const Model> openModel(const std::string& path)
     for (const auto& reader : modelReaders())
         if (reader->canOpen(path)) return std::make_shared<const Model>(reader->open(path));
     throw Error(path + ": not a model file QuantScope can read (supported: safetensors, "
-                       "*.safetensors.index.json)");
+                       "*.safetensors.index.json, GGUF, ONNX, NumPy .npy/.npz)");
 }
 
 } // namespace qs

@@ -285,6 +285,45 @@ private slots:
         QCOMPARE(tensorBytes(out, QStringLiteral("dequant")), want);
     }
 
+    // Non-float tensors are exported as plain row-major little-endian values, whatever their
+    // stored order; tensors without readable values are left out and named on stderr.
+    void exportKeepsValuesOfOtherTypes()
+    {
+        const QString out = tmp(QStringLiteral("ints.safetensors"));
+        const Run r = runCli({QStringLiteral("quantize"),
+                              QStringLiteral(QS_TEST_DATA "/numpy/i32_be_fortran.npy"),
+                              QStringLiteral("--format"), QStringLiteral("int8"),
+                              QStringLiteral("--export-dequantized"), out});
+        QCOMPARE(r.code, 0);
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray all = f.readAll();
+        quint64 n = 0;
+        for (int i = 7; i >= 0; --i)
+            n = (n << 8) | static_cast<unsigned char>(all[i]);
+        const QJsonObject t = QJsonDocument::fromJson(all.mid(8, static_cast<qsizetype>(n)))
+                                  .object()
+                                  .value(QStringLiteral("i32_be_fortran"))
+                                  .toObject();
+        QCOMPARE(t.value(QStringLiteral("dtype")).toString(), QStringLiteral("I32"));
+        QCOMPARE(t.value(QStringLiteral("shape")).toArray(), (QJsonArray{2, 3}));
+        const QByteArray data = all.mid(static_cast<qsizetype>(8 + n), 24);
+        for (int i = 0; i < 6; ++i) { // np.arange(6).reshape(2, 3), row-major
+            qint32 v;
+            std::memcpy(&v, data.constData() + 4 * i, 4);
+            QCOMPARE(v, i);
+        }
+
+        const QString out2 = tmp(QStringLiteral("dtypes.safetensors"));
+        const Run r2 =
+            runCli({QStringLiteral("quantize"), QStringLiteral(QS_TEST_DATA "/onnx/dtypes.onnx"),
+                    QStringLiteral("--format"), QStringLiteral("fp32"),
+                    QStringLiteral("--export-dequantized"), out2});
+        QCOMPARE(r2.code, 0);
+        QVERIFY2(r2.err.contains("not exported"), r2.err.constData());
+        QVERIFY(QFile::exists(out2));
+    }
+
     void formatsJson()
     {
         const Run r = runCli({QStringLiteral("formats"), QStringLiteral("--json")});
