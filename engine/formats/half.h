@@ -29,15 +29,16 @@ inline std::uint16_t f32ToF16(float f)
 
 inline float f16ToF32(std::uint16_t h)
 {
-    const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-    const std::uint32_t e = (h >> 10) & 0x1fu;
-    const std::uint32_t m = h & 0x3ffu;
-    if (e == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (m << 13));
-    if (e == 0) {
-        const float v = static_cast<float>(m) * 0x1p-24f; // exact: m < 2^10
-        return std::bit_cast<float>(sign | std::bit_cast<std::uint32_t>(v));
-    }
-    return std::bit_cast<float>(sign | ((e + 112u) << 23) | (m << 13));
+    // Branch-free so that conversion loops vectorise: move exponent and mantissa into place,
+    // rebias, then fix up the two special exponents with selects. Subnormals come out of an
+    // exact float subtraction (2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24).
+    const std::uint32_t em = static_cast<std::uint32_t>(h & 0x7fffu) << 13;
+    const std::uint32_t exp = em & 0x0f800000u;
+    std::uint32_t bits = em + 0x38000000u;                // exponent + (127 - 15)
+    bits = exp == 0x0f800000u ? bits + 0x38000000u : bits; // Inf/NaN: exponent all ones
+    const float sub = std::bit_cast<float>(bits + 0x00800000u) - 0x1p-14f;
+    bits = exp == 0 ? std::bit_cast<std::uint32_t>(sub) : bits; // zero and subnormals
+    return std::bit_cast<float>(bits | (static_cast<std::uint32_t>(h & 0x8000u) << 16));
 }
 
 inline std::uint16_t f32ToBf16(float f)
