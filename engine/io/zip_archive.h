@@ -21,8 +21,10 @@ namespace qs {
 struct ZipLimits
 {
     std::uint64_t maxMemberSize = std::uint64_t{4} << 30; // uncompressed bytes per member
-    std::uint64_t maxRatio = 64;                          // uncompressed / compressed ...
-    std::uint64_t ratioSlack = std::uint64_t{1} << 20;    // ... plus this many bytes
+    // Deflate cannot expand more than 1032:1, so a member declaring more than that is lying;
+    // an all-zero array saved with np.savez_compressed comes close to it and must still open.
+    std::uint64_t maxRatio = 1100;                     // uncompressed / compressed ...
+    std::uint64_t ratioSlack = std::uint64_t{1} << 20; // ... plus this many bytes
 };
 
 struct ZipMember

@@ -111,6 +111,10 @@ def main():
     np.savez(os.path.join(OUT_DIR, "savez.npz"), **members)
     np.savez_compressed(os.path.join(OUT_DIR, "savez_compressed.npz"), **members)
 
+    # An all-zero array deflates by about 1000:1, close to deflate's limit: it must still open
+    # (zip-bomb checks must not refuse it). Checked by its own test, not listed in expected.json.
+    np.savez_compressed(os.path.join(OUT_DIR, "zeros_compressed.npz"), zeros=np.zeros((1024, 1024), "<f4"))
+
     expected = {}
     for name in sorted(arrays):
         expected[name] = describe(np.load(os.path.join(OUT_DIR, name)))

@@ -621,6 +621,19 @@ private slots:
         test::writeFile(p, content.toStdString());
         expectError(p, message);
     }
+
+    void highlyCompressedMemberOpens()
+    {
+        // 4 MiB of zeros deflated to a few KiB: near deflate's 1032:1 limit, and legitimate.
+        const auto model = openModel(fixture("zeros_compressed.npz"));
+        QCOMPARE(model->tensors.size(), std::size_t(1));
+        const TensorInfo& t = model->tensors[0];
+        QCOMPARE(t.shape, (Shape{1024, 1024}));
+        TensorQuantizer qz(model->data(t), t, QuantSpec{findFormat("fp32"), Granularity{}});
+        qz.computeScales(Control{});
+        QCOMPARE(qz.minValue(), 0.0f);
+        QCOMPARE(qz.maxValue(), 0.0f);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestNumpy)
