@@ -4,6 +4,7 @@
 #include "jobstatuswidget.h"
 #include "layerbrowser.h"
 #include "layertablemodel.h"
+#include "metadatamodel.h"
 #include "plotspanel.h"
 #include "precisionpicker.h"
 #include "recentfiles.h"
@@ -14,6 +15,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QHeaderView>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -23,6 +25,8 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
+#include <QTabWidget>
+#include <QTableView>
 #include <QToolBar>
 
 namespace qs {
@@ -39,8 +43,9 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_document(new Document(this)),
       m_model(new LayerTableModel(m_document, this)), m_browser(new LayerBrowser(m_model)),
       m_plots(new PlotsPanel(m_document)), m_size(new SizeChart(m_document)),
-      m_status(new JobStatusWidget(m_document)), m_splitter(new QSplitter(Qt::Vertical, this)),
-      m_top(new QSplitter(Qt::Horizontal))
+      m_metadata(new MetadataModel(m_document, this)), m_status(new JobStatusWidget(m_document)),
+      m_splitter(new QSplitter(Qt::Vertical, this)), m_top(new QSplitter(Qt::Horizontal)),
+      m_side(new QTabWidget)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("QuantScope"));
@@ -50,7 +55,22 @@ MainWindow::MainWindow(QWidget* parent)
     // distribution, so they are stacked; the model-wide size chart sits beside the table.
     m_top->setObjectName(QStringLiteral("topSplitter"));
     m_top->addWidget(m_browser);
-    m_top->addWidget(m_size);
+    // Beside the table, what concerns the whole model: its size, and what the file says of
+    // itself (GGUF key/values, safetensors __metadata__, ONNX producer, ...).
+    auto* metadataView = new QTableView;
+    metadataView->setObjectName(QStringLiteral("metadataView"));
+    metadataView->setModel(m_metadata);
+    metadataView->setWordWrap(false);
+    metadataView->setAlternatingRowColors(true);
+    metadataView->verticalHeader()->hide();
+    metadataView->horizontalHeader()->setStretchLastSection(true);
+    metadataView->horizontalHeader()->setSectionResizeMode(MetadataModel::KeyColumn,
+                                                           QHeaderView::ResizeToContents);
+    metadataView->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_side->setObjectName(QStringLiteral("sideTabs"));
+    m_side->addTab(m_size, tr("Size"));
+    m_side->addTab(metadataView, tr("Metadata"));
+    m_top->addWidget(m_side);
     m_top->setStretchFactor(0, 1);
     m_top->setChildrenCollapsible(false);
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));

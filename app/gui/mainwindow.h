@@ -5,6 +5,7 @@
 
 class QMessageBox;
 class QSplitter;
+class QTabWidget;
 
 namespace qs {
 
@@ -12,6 +13,7 @@ class Document;
 class JobStatusWidget;
 class LayerBrowser;
 class LayerTableModel;
+class MetadataModel;
 class PlotsPanel;
 class PrecisionPicker;
 class RecentFiles;
@@ -31,6 +33,7 @@ public:
     LayerBrowser* layerBrowser() const { return m_browser; }
     PlotsPanel* plotsPanel() const { return m_plots; }
     SizeChart* sizeChart() const { return m_size; }
+    MetadataModel* metadataModel() const { return m_metadata; }
     PrecisionPicker* defaultPrecisionPicker() const { return m_picker; }
     JobStatusWidget* jobStatus() const { return m_status; }
     QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
@@ -53,10 +56,12 @@ private:
     LayerBrowser* m_browser;
     PlotsPanel* m_plots;
     SizeChart* m_size;
+    MetadataModel* m_metadata;
     PrecisionPicker* m_picker = nullptr;
     JobStatusWidget* m_status;
     QSplitter* m_splitter; // table and size chart above, the layer's plots below
     QSplitter* m_top;
+    QTabWidget* m_side; // model-wide views beside the table: size, metadata
     RecentFiles* m_recent = nullptr;
     QMessageBox* m_errorDialog = nullptr; // a child of the window, reused for every error
     QString m_requestedPath;              // what the last open asked for, to name it when it fails
