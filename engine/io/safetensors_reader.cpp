@@ -94,6 +94,8 @@ Model openSingle(const std::string& path)
     } catch (const json::parse_error& e) {
         fail(path, "invalid JSON header near byte " +
                        std::to_string(8 + (e.byte > 0 ? e.byte - 1 : 0)) + ": " + e.what());
+    } catch (const json::exception& e) { // e.g. a number too large for any type
+        fail(path, std::string("invalid JSON header: ") + e.what());
     }
     if (!header.is_object()) fail(path, "header is not a JSON object");
 
@@ -179,7 +181,7 @@ Model openIndex(const std::string& path)
     try {
         index = json::parse(reinterpret_cast<const char*>(bytes.data()),
                             reinterpret_cast<const char*>(bytes.data()) + bytes.size());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         fail(path, std::string("invalid JSON: ") + e.what());
     }
     if (!index.is_object()) fail(path, "index is not a JSON object");
@@ -244,7 +246,11 @@ bool SafetensorsReader::canOpen(const std::string& path) const
 
 Model SafetensorsReader::open(const std::string& path) const
 {
-    return endsWith(path, kIndexSuffix) ? openIndex(path) : openSingle(path);
+    try {
+        return endsWith(path, kIndexSuffix) ? openIndex(path) : openSingle(path);
+    } catch (const json::exception& e) { // a JSON value of an unexpected kind slipped through
+        throw Error(path + ": malformed header: " + e.what());
+    }
 }
 
 } // namespace qs

@@ -50,7 +50,7 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
     json j;
     try {
         j = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse errors, and numbers too large for any type
         throw Error(source + ": invalid JSON: " + e.what());
     }
     if (!j.is_object()) throw Error(source + ": a plan is a JSON object");

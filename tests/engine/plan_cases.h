@@ -12,6 +12,7 @@ struct PlanErrorCase
 inline constexpr PlanErrorCase kPlanErrors[] = {
     {"invalid json", "{\"default\": ", "invalid JSON"},
     {"not an object", "[]", "a plan is a JSON object"},
+    {"number overflow", R"({"default": {"format": "int8", "x": 1e99999}})", "invalid JSON"},
     {"unknown key", R"({"defaults": {}})", "unknown plan key \"defaults\""},
     {"unknown format", R"({"default": {"format": "int3"}})", "unknown format \"int3\""},
     {"bad granularity", R"({"default": {"format": "int8", "granularity": "group:0"}})",

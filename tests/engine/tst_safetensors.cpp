@@ -98,6 +98,12 @@ private slots:
         add("huge header length", std::string("\xff\xff\xff\xff\xff\xff\xff\xff{}", 10),
             "exceeds the file size");
         add("invalid json", rawSafetensors("{\"w\": [1, 2", std::string(8, '\0')), "invalid JSON");
+        // Found by fuzzing: a number no JSON number type can hold.
+        add("number overflow",
+            rawSafetensors(
+                R"({"w":{"dtype":"F32","shape":[864e5555555555555],"data_offsets":[0,8]}})",
+                std::string(8, '\0')),
+            "invalid JSON header");
         add("not an object", rawSafetensors("[1,2]", ""), "not a JSON object");
         add("unknown dtype",
             rawSafetensors(R"({"w":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})",
