@@ -3,6 +3,7 @@
 #   packaging/dev.sh run    install missing packages, build (Release), start the GUI on the example model
 #   packaging/dev.sh test   install missing packages, build (Release), run the test suite headless
 #   packaging/dev.sh build  install missing packages and build only
+#   packaging/dev.sh fuzz [SECONDS]  build the libFuzzer targets with clang and run each one
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,8 +64,33 @@ case "${1:-}" in
     install_missing
     configure_and_build
     ;;
+  fuzz)
+    seconds="${2:-60}"
+    packages+=(clang libclang-rt-14-dev)
+    install_missing
+    fuzz_build="$root/build-fuzz"
+    say "configuring the fuzz targets (clang, ASan+UBSan) in $fuzz_build"
+    CC=clang CXX=clang++ cmake -S "$root" -B "$fuzz_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DQUANTSCOPE_FUZZ=ON -DQS_BUILD_GUI=OFF -DQS_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$fuzz_build" --parallel "$jobs"
+    # Each target grows its own corpus under build-fuzz/corpus, seeded from the committed
+    # corpus (tests/fuzz/corpus) and the test fixtures of its format.
+    declare -A seeds=(
+      [safetensors]="$root/tests/data/torch" [gguf]="$root/tests/data/gguf"
+      [npy]="$root/tests/data/numpy" [npz]="$root/tests/data/numpy"
+      [onnx]="$root/tests/data/onnx" [plan]="$root/tests/fuzz/corpus/plan"
+    )
+    for name in safetensors gguf npy npz onnx plan; do
+      corpus="$fuzz_build/corpus/$name"
+      mkdir -p "$corpus" "$root/tests/fuzz/corpus/$name"
+      say "fuzzing $name for $seconds s"
+      "$fuzz_build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+        -artifact_prefix="$fuzz_build/crash-$name-" "$corpus" "$root/tests/fuzz/corpus/$name" "${seeds[$name]}" \
+        2>&1 | grep -E "Done [0-9]+ runs|ERROR|SUMMARY|crash-" || true
+    done
+    ;;
   *)
-    echo "usage: packaging/dev.sh run|test|build" >&2
+    echo "usage: packaging/dev.sh run|test|build|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
