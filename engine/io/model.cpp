@@ -46,7 +46,8 @@ std::shared_ptr<const Model> openModel(const std::string& path)
     for (const auto& reader : modelReaders())
         if (reader->canOpen(path)) return std::make_shared<const Model>(reader->open(path));
     throw Error(path + ": not a model file QuantScope can read (supported: safetensors, "
-                       "*.safetensors.index.json, GGUF, ONNX, NumPy .npy/.npz)");
+                       "*.safetensors.index.json, GGUF, ONNX, NumPy .npy/.npz, "
+                       "PyTorch checkpoints)");
 }
 
 } // namespace qs

@@ -5,6 +5,7 @@
 #include "io/npz_reader.h"
 #include "io/onnx_reader.h"
 #include "io/safetensors_reader.h"
+#include "io/torch_reader.h"
 
 namespace qs {
 
@@ -16,6 +17,7 @@ const std::vector<std::unique_ptr<ModelReader>>& modelReaders()
         r.push_back(std::make_unique<GgufReader>());
         r.push_back(std::make_unique<SafetensorsReader>());
         r.push_back(std::make_unique<NpyReader>());
+        r.push_back(std::make_unique<TorchReader>()); // before npz: both are zip archives
         r.push_back(std::make_unique<NpzReader>());
         // ONNX after safetensors: recognised by a walk of its top-level protobuf fields.
         r.push_back(std::make_unique<OnnxReader>());
