@@ -47,7 +47,7 @@ std::shared_ptr<const Model> openModel(const std::string& path)
         if (reader->canOpen(path)) return std::make_shared<const Model>(reader->open(path));
     throw Error(path + ": not a model file QuantScope can read (supported: safetensors, "
                        "*.safetensors.index.json, GGUF, ONNX, NumPy .npy/.npz, "
-                       "PyTorch checkpoints)");
+                       "PyTorch checkpoints, Keras/HDF5)");
 }
 
 } // namespace qs
