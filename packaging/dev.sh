@@ -78,9 +78,10 @@ case "${1:-}" in
     declare -A seeds=(
       [safetensors]="$root/tests/data/torch" [gguf]="$root/tests/data/gguf"
       [npy]="$root/tests/data/numpy" [npz]="$root/tests/data/numpy"
-      [onnx]="$root/tests/data/onnx" [plan]="$root/tests/fuzz/corpus/plan"
+      [onnx]="$root/tests/data/onnx" [torch]="$root/tests/data/torch_ckpt"
+      [hdf5]="$root/tests/data/hdf5" [plan]="$root/tests/fuzz/corpus/plan"
     )
-    for name in safetensors gguf npy npz onnx plan; do
+    for name in safetensors gguf npy npz onnx torch hdf5 plan; do
       corpus="$fuzz_build/corpus/$name"
       mkdir -p "$corpus" "$root/tests/fuzz/corpus/$name"
       say "fuzzing $name for $seconds s"

@@ -4,10 +4,12 @@
 #include "analysis/analyze.h"
 #include "core/error.h"
 #include "io/gguf_reader.h"
+#include "io/hdf5_reader.h"
 #include "io/npy_reader.h"
 #include "io/npz_reader.h"
 #include "io/onnx_reader.h"
 #include "io/safetensors_reader.h"
+#include "io/torch_reader.h"
 
 #include <cstdint>
 #include <cstdio>
