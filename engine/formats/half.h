@@ -34,7 +34,7 @@ inline float f16ToF32(std::uint16_t h)
     // exact float subtraction (2^-14 * (1 + m/1024) - 2^-14 = m * 2^-24).
     const std::uint32_t em = static_cast<std::uint32_t>(h & 0x7fffu) << 13;
     const std::uint32_t exp = em & 0x0f800000u;
-    std::uint32_t bits = em + 0x38000000u;                // exponent + (127 - 15)
+    std::uint32_t bits = em + 0x38000000u;                 // exponent + (127 - 15)
     bits = exp == 0x0f800000u ? bits + 0x38000000u : bits; // Inf/NaN: exponent all ones
     const float sub = std::bit_cast<float>(bits + 0x00800000u) - 0x1p-14f;
     bits = exp == 0 ? std::bit_cast<std::uint32_t>(sub) : bits; // zero and subnormals

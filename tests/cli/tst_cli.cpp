@@ -128,8 +128,9 @@ private slots:
                            tmp(QStringLiteral("none.json"))}
             << 3 << "none.json: cannot read";
         QTest::addRow("malicious pickle")
-            << QStringList{QStringLiteral("inspect"), QStringLiteral(QS_TEST_DATA "/torch_ckpt/malicious.pt")} << 3
-            << "malicious.pt: unsupported pickle content: posix.system";
+            << QStringList{QStringLiteral("inspect"),
+                           QStringLiteral(QS_TEST_DATA "/torch_ckpt/malicious.pt")}
+            << 3 << "malicious.pt: unsupported pickle content: posix.system";
         QTest::addRow("help") << QStringList{QStringLiteral("--help")} << 0 << "";
         QTest::addRow("version") << QStringList{QStringLiteral("--version")} << 0 << "";
     }
