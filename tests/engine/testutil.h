@@ -2,7 +2,12 @@
 #pragma once
 
 #include "analysis/executor.h"
+#include "core/error.h"
 #include "core/tensor.h"
+#include "io/model.h"
+
+#include <QString>
+#include <QTest>
 
 #include <atomic>
 #include <cstdint>
@@ -86,6 +91,21 @@ public:
 private:
     int m_threads;
 };
+
+// Opening `path` must fail with a qs::Error whose message starts with the path and says
+// `message` somewhere.
+inline void expectOpenError(const std::string& path, const QString& message)
+{
+    try {
+        openModel(path);
+        QFAIL("no error for a malformed file");
+    } catch (const Error& e) {
+        const QString what = QString::fromUtf8(e.what());
+        QVERIFY2(what.startsWith(QString::fromStdString(path) + QStringLiteral(": ")),
+                 qPrintable(what));
+        QVERIFY2(what.contains(message), qPrintable(what));
+    }
+}
 
 inline TensorInfo f32Info(const std::string& name, Shape shape, int channelAxis = 0)
 {

@@ -152,19 +152,6 @@ private:
         return QDir(m_dir.path()).filePath(QString::fromStdString(name)).toStdString();
     }
 
-    void expectError(const std::string& p, const QString& message)
-    {
-        try {
-            openModel(p);
-            QFAIL("no error for a malformed file");
-        } catch (const Error& e) {
-            const QString what = QString::fromUtf8(e.what());
-            QVERIFY2(what.startsWith(QString::fromStdString(p) + QStringLiteral(": ")),
-                     qPrintable(what));
-            QVERIFY2(what.contains(message), qPrintable(what));
-        }
-    }
-
 private slots:
     void matchesH5py_data()
     {
@@ -389,7 +376,7 @@ private slots:
         QFETCH(QString, message);
         const std::string p = path(name.toStdString());
         test::writeFile(p, content.toStdString());
-        expectError(p, message);
+        test::expectOpenError(p, message);
     }
 };
 

@@ -8,6 +8,7 @@
 #include "io/pickle.h"
 #include "io/zip_archive.h"
 #include "testutil.h"
+#include "zipbuilder.h"
 
 #include <QtTest>
 
@@ -17,6 +18,7 @@
 #include <sstream>
 
 using namespace qs;
+using test::put;
 using namespace std::string_literals;
 
 namespace {
@@ -93,64 +95,13 @@ void compareWithTorch(const Model& model, const TensorInfo& t, const TensorInfo&
 
 // --- hand-made archives and pickles for the malformed cases ---
 
-std::uint32_t crc32(const std::string& s)
-{
-    std::uint32_t c = 0xffffffff;
-    for (const char ch : s) {
-        c ^= static_cast<unsigned char>(ch);
-        for (int k = 0; k < 8; ++k)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-void put(std::string& out, std::uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; ++i)
-        out += static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-// A zip archive of stored members (APPNOTE.TXT), as torch.save writes them.
+// A zip archive of stored members, as torch.save writes them.
 std::string makeZip(const std::vector<std::pair<std::string, std::string>>& entries)
 {
-    std::string out, dir;
-    for (const auto& [name, data] : entries) {
-        const std::uint64_t offset = out.size();
-        for (std::string* rec : {&out, &dir}) {
-            const bool central = rec == &dir;
-            put(*rec, central ? 0x02014b50 : 0x04034b50, 4);
-            if (central) put(*rec, 20, 2); // version made by
-            put(*rec, 20, 2);              // version needed
-            put(*rec, 0, 2);               // flags
-            put(*rec, 0, 2);               // stored
-            put(*rec, 0, 2);               // time
-            put(*rec, 0x21, 2);            // date: 1980-01-01
-            put(*rec, crc32(data), 4);
-            put(*rec, data.size(), 4);
-            put(*rec, data.size(), 4);
-            put(*rec, name.size(), 2);
-            put(*rec, 0, 2); // extra length
-            if (central) {
-                put(*rec, 0, 2); // comment length
-                put(*rec, 0, 2); // disk
-                put(*rec, 0, 2); // internal attributes
-                put(*rec, 0, 4); // external attributes
-                put(*rec, offset, 4);
-            }
-            *rec += name;
-            if (!central) *rec += data;
-        }
-    }
-    const std::uint64_t dirOffset = out.size();
-    out += dir;
-    put(out, 0x06054b50, 4);
-    put(out, 0, 4);
-    put(out, entries.size(), 2);
-    put(out, entries.size(), 2);
-    put(out, dir.size(), 4);
-    put(out, dirOffset, 4);
-    put(out, 0, 2);
-    return out;
+    std::vector<test::ZipEntry> stored;
+    for (const auto& [name, data] : entries)
+        stored.push_back(test::storedEntry(name, data));
+    return test::makeZip(stored);
 }
 
 // Protocol 2 pickle pieces.
@@ -232,19 +183,6 @@ private:
     std::string path(const std::string& name) const
     {
         return QDir(m_dir.path()).filePath(QString::fromStdString(name)).toStdString();
-    }
-
-    static void expectError(const std::string& p, const QString& message)
-    {
-        try {
-            openModel(p);
-            QFAIL("no error for a malformed file");
-        } catch (const Error& e) {
-            const QString what = QString::fromUtf8(e.what());
-            QVERIFY2(what.startsWith(QString::fromStdString(p) + QStringLiteral(": ")),
-                     qPrintable(what));
-            QVERIFY2(what.contains(message), qPrintable(what));
-        }
     }
 
 private slots:
@@ -549,7 +487,7 @@ private slots:
         QFETCH(QString, message);
         const std::string p = path("bad.pt");
         test::writeFile(p, content.toStdString());
-        expectError(p, message);
+        test::expectOpenError(p, message);
     }
 };
 
