@@ -158,7 +158,9 @@ void MainWindow::chooseFile()
                               ? QDir::homePath()
                               : QFileInfo(m_document->path()).absolutePath();
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open model"), start, tr("Models (*.safetensors *.json);;All files (*)"));
+        this, tr("Open model"), start,
+        tr("Models (*.safetensors *.json *.gguf *.onnx *.npy *.npz *.pt *.pth *.bin *.ckpt *.h5 "
+           "*.hdf5 *.keras);;All files (*)"));
     if (!path.isEmpty()) openFile(path);
 }
 
