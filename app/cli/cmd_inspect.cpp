@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "io/model.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -32,10 +33,18 @@ int cmdInspect(const std::vector<std::string>& argv)
     }
     std::printf("%s (%s), %zu tensors\n", model->path.c_str(), model->format.c_str(),
                 model->tensors.size());
-    std::printf("%-56s %-20s %-8s %14s %12s\n", "name", "shape", "dtype", "params", "bytes");
+    // Columns as wide as their longest entry: names and type spellings differ a lot by format.
+    int nameW = 4, shapeW = 5, typeW = 5;
+    for (const auto& t : model->tensors) {
+        nameW = std::max(nameW, static_cast<int>(t.name.size()));
+        shapeW = std::max(shapeW, static_cast<int>(shapeToString(t.shape).size()));
+        typeW = std::max(typeW, static_cast<int>(t.storedType.size()));
+    }
+    std::printf("%-*s %-*s %-*s %14s %12s\n", nameW, "name", shapeW, "shape", typeW, "dtype",
+                "params", "bytes");
     for (const auto& t : model->tensors)
-        std::printf("%-56s %-20s %-8s %14lld %12s\n", t.name.c_str(),
-                    shapeToString(t.shape).c_str(), t.storedType.c_str(),
+        std::printf("%-*s %-*s %-*s %14lld %12s\n", nameW, t.name.c_str(), shapeW,
+                    shapeToString(t.shape).c_str(), typeW, t.storedType.c_str(),
                     static_cast<long long>(t.numel()),
                     humanBytes(static_cast<double>(t.byteSize)).c_str());
     std::printf("total: %lld params, %s\n", static_cast<long long>(model->totalParams()),
