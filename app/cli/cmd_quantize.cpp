@@ -12,6 +12,7 @@
 #include <QThread>
 #include <QThreadPool>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -84,7 +85,10 @@ Json rowJson(const Row& r)
 
 void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_t after)
 {
-    std::printf("%-48s %-7s %-10s %12s %12s %6s %9s %11s\n", "name", "format", "granular.",
+    int nameW = 4;
+    for (const auto& r : rows)
+        nameW = std::max(nameW, static_cast<int>(r.tensor->name.size()));
+    std::printf("%-*s %-7s %-10s %12s %12s %6s %9s %11s\n", nameW, "name", "format", "granular.",
                 "bytes before", "bytes after", "bpw", "SQNR dB", "MSE");
     for (const auto& r : rows) {
         const auto params = r.tensor->numel();
@@ -100,7 +104,7 @@ void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_
                 std::snprintf(sqnr, sizeof sqnr, "exact");
             std::snprintf(mse, sizeof mse, "%.3e", r.analysis->sums.mse());
         }
-        std::printf("%-48s %-7s %-10s %12s %12s %6.2f %9s %11s\n", r.tensor->name.c_str(),
+        std::printf("%-*s %-7s %-10s %12s %12s %6.2f %9s %11s\n", nameW, r.tensor->name.c_str(),
                     fmt.c_str(), gran.c_str(),
                     humanBytes(static_cast<double>(r.tensor->byteSize)).c_str(),
                     humanBytes(static_cast<double>(r.bytesAfter)).c_str(), bpw, sqnr, mse);
