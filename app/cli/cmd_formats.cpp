@@ -15,20 +15,23 @@ int cmdFormats(const std::vector<std::string>& argv)
         for (const auto& f : formats())
             list.push_back({{"name", f.name},
                             {"family", f.family},
-                            {"bits_per_weight", f.bits},
+                            {"bits_per_weight", // integers stay integers for the float/int formats
+                             f.ggmlBlock() ? Json(f.bitsPerWeight()) : Json(f.bits)},
                             {"scaled", f.scaled()},
                             {"description", f.description}});
         printJson({{"formats", list}});
         return Ok;
     }
-    std::printf("%-8s %-14s %5s  %s\n", "name", "family", "bits", "description");
+    std::printf("%-8s %-14s %7s  %s\n", "name", "family", "bits", "description");
     for (const auto& f : formats())
-        std::printf("%-8.*s %-14.*s %5d  %.*s\n", static_cast<int>(f.name.size()), f.name.data(),
-                    static_cast<int>(f.family.size()), f.family.data(), f.bits,
+        std::printf("%-8.*s %-14.*s %7.5g  %.*s\n", static_cast<int>(f.name.size()), f.name.data(),
+                    static_cast<int>(f.family.size()), f.family.data(), f.bitsPerWeight(),
                     static_cast<int>(f.description.size()), f.description.data());
     std::printf(
         "\nbits are payload bits per weight; scaled formats add their scales (fp32 per tensor or "
-        "channel, fp16 per group) and 8-bit zero points.\n");
+        "channel, fp16 per group) and 8-bit zero points. ggml formats (q8_0 ... q6_K) count their "
+        "block scales in their bits, quantize blocks along each row (its length must be a "
+        "multiple of the block) and ignore the granularity.\n");
     return Ok;
 }
 

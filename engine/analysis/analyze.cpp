@@ -54,6 +54,10 @@ double errorBound(const TensorQuantizer& qz)
     case FormatKind::BFloat16:
         bound = std::max(amax * 0x1p-8, 0x1p-134);
         break;
+    case FormatKind::GgmlBlock:
+        // Block scales vary; a block's largest value sets its step to about amax / 2^(b-1).
+        bound = std::ldexp(amax, -qz.spec().format->bits);
+        break;
     case FormatKind::IntSymmetric:
     case FormatKind::IntAffine:
         for (const auto& p : qz.params())

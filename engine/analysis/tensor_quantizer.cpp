@@ -2,6 +2,8 @@
 
 #include "analysis/simd.h"
 #include "core/error.h"
+#include "formats/ggml_blocks.h"
+#include "formats/ggml_quantize.h"
 #include "formats/half.h"
 
 #include <algorithm>
@@ -66,6 +68,16 @@ TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorIn
     : m_source(data, info, sourceAxis(info, spec)), m_spec(spec)
 {
     if (!spec.format) throw Error("no number format given");
+    if (spec.format->ggmlBlock()) {
+        // Blocks run along each row; one channel in memory order keeps every chunk (kChunk and
+        // kUnit are multiples of 256) made of whole blocks when the rows are.
+        const std::int64_t qk = dtypeBlockSize(spec.format->blockType);
+        const std::int64_t row = info.shape.empty() ? 1 : info.shape.back();
+        if (row % qk != 0)
+            throw Error("tensor '" + info.name + "': row length " + std::to_string(row) +
+                        " is not a multiple of " + std::string(spec.format->name) + "'s block of " +
+                        std::to_string(qk));
+    }
     const std::int64_t L = m_source.perChannel();
     m_groupSize = std::max<std::int64_t>(1, L);
     if (spec.format->scaled() && spec.granularity.kind == Granularity::Kind::Group)
@@ -177,6 +189,19 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
         for (std::int64_t i = 0; i < n; ++i)
             d[i] = roundToBf16(x[i]);
         break;
+    case FormatKind::GgmlBlock: {
+        const DType t = f.blockType;
+        const std::int64_t qk = dtypeBlockSize(t);
+        if (j % qk != 0 || n % qk != 0)
+            throw Error("internal: a chunk splits a " + std::string(f.name) + " block");
+        static_assert(kChunk % 256 == 0 && kUnit % 256 == 0);
+        // q8_0 has the most bytes per value: 34 per 32.
+        std::byte blocks[kChunk / 32 * 34];
+        quantizeRowGgml(t, x, n, blocks);
+        decodeGgmlBlocks(t, blocks, n / qk, d);
+        if (codes) std::fill(codes, codes + n, 0.0f); // codes are not a single grid here
+        break;
+    }
     case FormatKind::IntSymmetric:
     case FormatKind::IntAffine: {
         float qbuf[kChunk];

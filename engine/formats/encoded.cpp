@@ -1,5 +1,7 @@
 #include "formats/encoded.h"
 
+#include "formats/ggml_blocks.h"
+#include "formats/ggml_quantize.h"
 #include "formats/half.h"
 
 #include <algorithm>
@@ -31,7 +33,12 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     EncodedTensor enc;
     enc.format = &f;
     enc.numel = qz.source().numel();
-    enc.codes.assign(static_cast<std::size_t>((enc.numel * f.bits + 7) / 8), 0);
+    if (f.ggmlBlock()) // the blocks exactly as a GGUF file stores them, in memory order
+        enc.codes.assign(static_cast<std::size_t>(enc.numel / dtypeBlockSize(f.blockType)) *
+                             dtypeBlockBytes(f.blockType),
+                         0);
+    else
+        enc.codes.assign(static_cast<std::size_t>((enc.numel * f.bits + 7) / 8), 0);
     if (f.scaled()) {
         const bool group = qz.spec().granularity.kind == Granularity::Kind::Group;
         for (const auto& p : qz.params()) {
@@ -62,6 +69,13 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                     std::memcpy(enc.codes.data() + (e + k) * 2, &h, 2);
                 }
                 return;
+            case FormatKind::GgmlBlock: {
+                const std::int64_t qk = dtypeBlockSize(f.blockType);
+                const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
+                quantizeRowGgml(f.blockType, x, n,
+                                reinterpret_cast<std::byte*>(enc.codes.data()) + e / qk * bytes);
+                return;
+            }
             default:
                 break;
             }
@@ -104,6 +118,15 @@ void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float
                     y[k] = f.kind == FormatKind::Float16 ? f16ToF32(h) : bf16ToF32(h);
                 }
                 return;
+            case FormatKind::GgmlBlock: {
+                const std::int64_t qk = dtypeBlockSize(f.blockType);
+                const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
+                decodeGgmlBlocks(f.blockType,
+                                 reinterpret_cast<const std::byte*>(enc.codes.data()) +
+                                     e / qk * bytes,
+                                 n / qk, y);
+                return;
+            }
             default:
                 break;
             }

@@ -12,7 +12,8 @@ struct EncodedTensor
 {
     const Format* format = nullptr;
     std::int64_t numel = 0;
-    std::vector<std::uint8_t> codes;     // bit-packed in logical order, low bits first
+    std::vector<std::uint8_t> codes;     // bit-packed in logical order, low bits first; ggml
+                                         // block formats: the blocks as ggml stores them
     std::vector<float> scales;           // per tensor / per channel (fp32)
     std::vector<std::uint16_t> scales16; // per group (fp16 bits)
     std::vector<std::uint8_t> zeroPoints;

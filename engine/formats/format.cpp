@@ -5,7 +5,7 @@
 
 namespace qs {
 namespace {
-constexpr std::array<Format, 7> kFormats{{
+constexpr std::array<Format, 17> kFormats{{
     {"fp32", "float", FormatKind::Float32, 32, 0, "IEEE binary32; float32 values are kept exactly"},
     {"fp16", "float", FormatKind::Float16, 16, 0,
      "IEEE binary16, round to nearest even, NaN/Inf preserved, overflow to Inf"},
@@ -19,6 +19,34 @@ constexpr std::array<Format, 7> kFormats{{
      "unsigned affine with zero point, codes 0..255 (PyTorch quint8, MinMax observer)"},
     {"uint4", "int-affine", FormatKind::IntAffine, 4, 15,
      "unsigned affine with zero point, codes 0..15 (MinMax observer)"},
+    // llama.cpp's block formats, bit-exact with ggml's quantize_row_*_ref (no importance matrix).
+    {"q8_0", "ggml", FormatKind::GgmlBlock, 8, 0,
+     "ggml q8_0: blocks of 32 along each row, fp16 scale, 8-bit codes (roundf)", DType::Q8_0, 8.5},
+    {"q4_0", "ggml", FormatKind::GgmlBlock, 4, 0,
+     "ggml q4_0: blocks of 32 along each row, fp16 scale, 4-bit codes", DType::Q4_0, 4.5},
+    {"q4_1", "ggml", FormatKind::GgmlBlock, 4, 0,
+     "ggml q4_1: blocks of 32 along each row, fp16 scale and minimum, 4-bit codes", DType::Q4_1,
+     5.0},
+    {"q5_0", "ggml", FormatKind::GgmlBlock, 5, 0,
+     "ggml q5_0: blocks of 32 along each row, fp16 scale, 5-bit codes", DType::Q5_0, 5.5},
+    {"q5_1", "ggml", FormatKind::GgmlBlock, 5, 0,
+     "ggml q5_1: blocks of 32 along each row, fp16 scale and minimum, 5-bit codes", DType::Q5_1,
+     6.0},
+    {"q2_K", "ggml", FormatKind::GgmlBlock, 2, 0,
+     "ggml q2_K: super-blocks of 256 along each row, 4-bit scales and mins per 16, 2-bit codes",
+     DType::Q2_K, 2.625},
+    {"q3_K", "ggml", FormatKind::GgmlBlock, 3, 0,
+     "ggml q3_K: super-blocks of 256 along each row, 6-bit scales per 16, 3-bit codes", DType::Q3_K,
+     3.4375},
+    {"q4_K", "ggml", FormatKind::GgmlBlock, 4, 0,
+     "ggml q4_K: super-blocks of 256 along each row, 6-bit scales and mins per 32, 4-bit codes",
+     DType::Q4_K, 4.5},
+    {"q5_K", "ggml", FormatKind::GgmlBlock, 5, 0,
+     "ggml q5_K: super-blocks of 256 along each row, 6-bit scales and mins per 32, 5-bit codes",
+     DType::Q5_K, 5.5},
+    {"q6_K", "ggml", FormatKind::GgmlBlock, 6, 0,
+     "ggml q6_K: super-blocks of 256 along each row, 8-bit scales per 16, 6-bit codes", DType::Q6_K,
+     6.5625},
 }};
 } // namespace
 

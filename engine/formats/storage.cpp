@@ -6,6 +6,14 @@ StorageCost storageCost(const TensorInfo& t, const Format& f, const Granularity&
 {
     StorageCost cost;
     const auto n = static_cast<std::uint64_t>(t.numel());
+    if (f.ggmlBlock()) { // scales live inside the blocks
+        const auto qk = static_cast<std::uint64_t>(dtypeBlockSize(f.blockType));
+        cost.bytes = n / qk * dtypeBlockBytes(f.blockType);
+        cost.scaleGroups = static_cast<std::int64_t>(n / qk);
+        cost.bitsPerWeight =
+            n ? static_cast<double>(cost.bytes) * 8.0 / static_cast<double>(n) : 0.0;
+        return cost;
+    }
     cost.bytes = (n * static_cast<std::uint64_t>(f.bits) + 7) / 8;
     if (f.scaled() && n > 0) {
         std::int64_t channels = 1;

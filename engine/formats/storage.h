@@ -16,6 +16,7 @@ struct StorageCost
 };
 
 // Scales are fp32 per tensor or channel and fp16 per group; zero points take 8 bits each.
+// ggml block formats take whole blocks (numel / block size * block bytes), one scale group each.
 StorageCost storageCost(const TensorInfo& t, const Format& f, const Granularity& g);
 
 } // namespace qs

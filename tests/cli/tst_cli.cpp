@@ -340,7 +340,9 @@ private slots:
                     f.contains(QStringLiteral("description")));
             names << f.value(QStringLiteral("name")).toString();
         }
-        for (const char* n : {"fp32", "fp16", "bf16", "int8", "int4", "uint8", "uint4"})
+        for (const char* n :
+             {"fp32", "fp16", "bf16", "int8", "int4", "uint8", "uint4", "q8_0", "q4_0", "q4_1",
+              "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"})
             QVERIFY2(names.contains(QLatin1String(n)), n);
     }
 
@@ -354,7 +356,7 @@ private slots:
         const QJsonObject o = json(r);
         QVERIFY(o.value(QStringLiteral("read_gbps")).toDouble() > 0);
         const QJsonArray formats = o.value(QStringLiteral("formats")).toArray();
-        QCOMPARE(formats.size(), 7);
+        QCOMPARE(formats.size(), 17); // 7 float/int formats and 10 ggml block formats
         for (const auto& v : formats)
             for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps"})
                 QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);

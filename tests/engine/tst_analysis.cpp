@@ -101,6 +101,7 @@ private slots:
         QTest::addColumn<int>("axis");
         const QList<qint64> matrix = {24, 70}, conv = {6, 3, 5, 5}, keras = {5, 7, 12};
         for (const auto& f : formats()) {
+            if (f.ggmlBlock()) continue; // whole rows of blocks: tst_ggmlquant
             const QString name =
                 QString::fromLatin1(f.name.data(), static_cast<qsizetype>(f.name.size()));
             for (const char* g : {"tensor", "channel", "group:32", "group:7"}) {
@@ -282,7 +283,8 @@ private slots:
         const TensorInfo info = test::f32Info("t", s);
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(x.data()),
                                                x.size() * 4);
-        for (const auto& f : formats())
+        for (const auto& f : formats()) {
+            if (f.ggmlBlock()) continue; // rows of 33 are no whole blocks: tst_ggmlquant
             for (const char* gran : {"tensor", "channel", "group:8"}) {
                 TensorQuantizer qz(bytes, info, QuantSpec{&f, *Granularity::parse(gran)});
                 std::vector<float> want(x.size()), got(x.size());
@@ -298,6 +300,7 @@ private slots:
                                              .arg(QLatin1String(f.name.data()), QLatin1String(gran))
                                              .arg(i)));
             }
+        }
     }
 
     void sourceTypesAreConverted()
