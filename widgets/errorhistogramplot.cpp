@@ -33,6 +33,11 @@ void ErrorHistogramPlot::rebuild()
     }
     const QString name = QString::fromStdString(r->name);
     setTitle(tr("Error \u2014 %1").arg(name));
+    if (!r->error.empty()) {
+        showMessage(
+            tr("%1 could not be quantized: %2").arg(name, QString::fromStdString(r->error)));
+        return;
+    }
     if (!r->analysis) {
         showMessage(tr("%1 is not a floating-point tensor: it is not quantized.").arg(name));
         return;

@@ -44,6 +44,11 @@ void HistogramPlot::rebuild()
     }
     const QString name = QString::fromStdString(r->name);
     setTitle(tr("Weights \u2014 %1").arg(name));
+    if (!r->error.empty()) {
+        showMessage(
+            tr("%1 could not be quantized: %2").arg(name, QString::fromStdString(r->error)));
+        return;
+    }
     if (!r->analysis) {
         showMessage(tr("%1 is not a floating-point tensor: its values are kept as stored and "
                        "not quantized.")

@@ -187,6 +187,7 @@ QVariant LayerTableModel::displayText(int row, int column) const
     case BitsColumn:
         return r ? display::fixed(r->bitsPerWeight, 2) : display::notAvailable();
     case SqnrColumn: {
+        if (r && !r->error.empty()) return tr("failed"); // the tooltip says why
         if (!quantized) return display::notAvailable();
         if (const auto db = r->analysis->sums.sqnrDb()) return display::decibels(*db);
         return isExact(*r->analysis) ? QStringLiteral("\u221e") : display::notAvailable();
@@ -250,6 +251,8 @@ QVariant LayerTableModel::toolTip(int row, int column) const
 {
     const TensorInfo& t = m_document->tensor(row);
     const TensorResultPtr r = m_document->result(row);
+    if (r && !r->error.empty() && column >= BytesAfterColumn)
+        return tr("Could not be quantized: %1").arg(QString::fromStdString(r->error));
     switch (column) {
     case NameColumn:
     case ShapeColumn:

@@ -18,7 +18,12 @@ QuantizeJob::QuantizeJob(QThreadPool* pool, QObject* parent) : QObject(parent), 
         m_progressTimer.stop();
         emitProgress();
         const bool cancelled = m_watcher.isCanceled();
-        if (!cancelled && m_shared && !m_shared->error.isEmpty()) emit failed(m_shared->error);
+        if (!cancelled && m_shared && !m_shared->error.isEmpty()) {
+            const int n = m_shared->failures.load();
+            emit failed(n > 1 ? tr("%n tensors could not be quantized; the first: %1", nullptr, n)
+                                    .arg(m_shared->error)
+                              : m_shared->error);
+        }
         emit finished(cancelled);
     });
 }
@@ -79,8 +84,22 @@ void QuantizeJob::start(std::shared_ptr<const Model> model, std::vector<TensorTa
             } catch (const Cancelled&) {
                 return;
             } catch (const Error& e) {
-                shared->error = QString::fromStdString(e.what());
-                return;
+                // One tensor the spec cannot apply to (a row that is no whole number of ggml
+                // blocks, say) must not stop the others: report it and go on.
+                auto r = std::make_shared<TensorResult>();
+                const TensorInfo& t = model->tensors[static_cast<std::size_t>(task.index)];
+                r->index = task.index;
+                r->name = t.name;
+                r->spec = task.spec;
+                r->channelAxis = t.channelAxis;
+                r->params = t.numel();
+                r->bytesBefore = r->bytesAfter = t.byteSize;
+                r->revision = task.revision;
+                r->error = e.what();
+                ++shared->tensorsDone;
+                ++shared->failures;
+                if (shared->error.isEmpty()) shared->error = QString::fromStdString(e.what());
+                promise.addResult(TensorResultPtr(std::move(r)));
             } catch (const std::exception& e) {
                 shared->error = QStringLiteral("%1: %2").arg(QString::fromStdString(model->path),
                                                              QString::fromUtf8(e.what()));

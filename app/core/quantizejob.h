@@ -47,6 +47,7 @@ private:
     {
         std::atomic<quint64> bytesDone{0};
         std::atomic<int> tensorsDone{0};
+        std::atomic<int> failures{0};
         QString error; // written by the worker before it finishes, read after
     };
     void emitProgress();

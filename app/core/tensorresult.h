@@ -26,6 +26,7 @@ struct TensorResult
     double bitsPerWeight = 0.0;
     std::optional<TensorAnalysis> analysis; // only for float tensors
     quint64 revision = 0; // the document's revision of this tensor when the job started
+    std::string error;    // why this tensor could not be quantized (then no analysis)
 
     QString formatName() const;      // "int8" or "keep"
     QString granularityName() const; // "channel", "" when kept

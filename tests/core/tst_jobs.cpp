@@ -182,6 +182,38 @@ private slots:
         QCOMPARE(doc.totalBytesAfter() < doc.totalBytesBefore(), true);
     }
 
+    void oneFailingTensorDoesNotStopTheOthers()
+    {
+        // q4_K needs rows of whole 256-value blocks: the 96-wide tensors cannot take it.
+        std::vector<SafetensorsWriter::Entry> entries = {{"a.weight", DType::F32, {4, 96}},
+                                                         {"b.weight", DType::F32, {4, 256}},
+                                                         {"c.weight", DType::F32, {2, 96}}};
+        const QString path = m_dir.filePath(QStringLiteral("rows.safetensors"));
+        {
+            SafetensorsWriter w(path.toStdString(), entries);
+            const std::vector<float> v(4 * 256, 0.25f);
+            w.write(v.data(), 4 * 96 * 4);
+            w.write(v.data(), 4 * 256 * 4);
+            w.write(v.data(), 2 * 96 * 4);
+            w.commit();
+        }
+        Document doc;
+        QSignalSpy failed(&doc, &Document::jobFailed);
+        doc.setModel(openModel(path.toStdString()), path);
+        doc.setDefaultPrecision(Precision{"q4_K", std::nullopt});
+        QTRY_VERIFY_WITH_TIMEOUT(!doc.isBusy(), 30000);
+        QCOMPARE(doc.result(0)->error.empty(), false);
+        QVERIFY(
+            QString::fromStdString(doc.result(0)->error).contains(QStringLiteral("row length 96")));
+        QVERIFY(doc.result(1)->error.empty());
+        QVERIFY(doc.result(1)->analysis.has_value()); // computed although a row before it failed
+        QCOMPARE(doc.result(1)->bytesAfter, std::uint64_t(4 * 144));
+        QCOMPARE(doc.result(2)->error.empty(), false);
+        QCOMPARE(failed.size(), 1);
+        QVERIFY(failed.at(0).at(0).toString().startsWith(
+            QStringLiteral("2 tensors could not be quantized")));
+    }
+
     void openReportsErrors()
     {
         Document doc;
