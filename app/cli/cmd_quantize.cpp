@@ -190,8 +190,13 @@ int cmdQuantize(const std::vector<std::string>& argv)
         Row r{&t, plan.resolve(t), t.byteSize, std::nullopt};
         if (r.spec) {
             r.bytesAfter = storageCost(t, *r.spec->format, r.spec->granularity).bytes;
-            TensorQuantizer qz(model->data(t), t, *r.spec);
-            r.analysis = analyzeTensor(qz, control);
+            try {
+                TensorQuantizer qz(model->data(t), t, *r.spec);
+                r.analysis = analyzeTensor(qz, control);
+            } catch (const Error& e) { // a format this tensor cannot take: name the model too
+                const std::string what = e.what();
+                throw Error(what.rfind(model->path, 0) == 0 ? what : model->path + ": " + what);
+            }
         }
         before += t.byteSize;
         after += r.bytesAfter;

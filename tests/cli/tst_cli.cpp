@@ -127,6 +127,10 @@ private slots:
             << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--plan"),
                            tmp(QStringLiteral("none.json"))}
             << 3 << "none.json: cannot read";
+        QTest::addRow("rows not whole blocks")
+            << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"),
+                           QStringLiteral("q4_K")}
+            << 3 << "example.safetensors: tensor 'model.embed_tokens.weight': row length 96";
         QTest::addRow("malicious pickle")
             << QStringList{QStringLiteral("inspect"),
                            QStringLiteral(QS_TEST_DATA "/torch_ckpt/malicious.pt")}
