@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <string>
@@ -40,6 +41,21 @@ inline std::string rawSafetensors(const std::string& header, const std::string& 
     for (int i = 0; i < 8; ++i)
         out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xff);
     return out + header + data;
+}
+
+inline std::string readAll(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// A raw little-endian float32 file (the golden vectors' .f32 files).
+inline std::vector<float> readFloats(const std::string& path)
+{
+    const std::string b = readAll(path);
+    std::vector<float> v(b.size() / 4);
+    std::memcpy(v.data(), b.data(), v.size() * 4);
+    return v;
 }
 
 inline void writeFile(const std::string& path, const std::string& bytes)

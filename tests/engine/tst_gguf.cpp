@@ -16,27 +16,13 @@
 #include <sstream>
 
 using namespace qs;
+using test::readAll;
+using test::readFloats;
 using Json = nlohmann::json;
 
 namespace {
 
 const std::string kData = QS_TEST_DATA;
-
-std::string readAll(const std::string& path)
-{
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
-std::vector<float> readFloats(const std::string& path)
-{
-    const std::string b = readAll(path);
-    std::vector<float> v(b.size() / 4);
-    std::memcpy(v.data(), b.data(), v.size() * 4);
-    return v;
-}
 
 // ggml type ids (ggml.h), kept here independently of the reader's own table.
 const std::map<std::string, std::uint32_t> kTypeIds = {

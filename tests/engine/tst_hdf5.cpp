@@ -15,6 +15,7 @@
 #include <sstream>
 
 using namespace qs;
+using test::readAll;
 using json = nlohmann::json;
 
 namespace {
@@ -22,14 +23,6 @@ namespace {
 std::string fixture(const std::string& name)
 {
     return std::string(QS_TEST_DATA) + "/hdf5/" + name;
-}
-
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 const json& expectedFile(const std::string& file)

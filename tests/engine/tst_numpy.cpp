@@ -21,6 +21,7 @@ using test::crc32;
 using test::deflatedZeros;
 using test::deflateStoredBlock;
 using test::makeZip;
+using test::readAll;
 using test::storedEntry;
 using json = nlohmann::json;
 
@@ -29,14 +30,6 @@ namespace {
 std::string fixture(const std::string& name)
 {
     return std::string(QS_TEST_DATA) + "/numpy/" + name;
-}
-
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 const json& expected(const std::string& key)

@@ -19,6 +19,7 @@
 
 using namespace qs;
 using test::put;
+using test::readAll;
 using namespace std::string_literals;
 
 namespace {
@@ -29,14 +30,6 @@ const char* const kMaliciousMarker = "/tmp/quantscope_torch_pickle_ran";
 std::string fixture(const std::string& name)
 {
     return std::string(QS_TEST_DATA) + "/torch_ckpt/" + name;
-}
-
-std::string readAll(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 const Model& expectedModel()
