@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include "core/error.h"
+
 namespace qs {
 
 std::int64_t shapeNumel(const Shape& shape)

@@ -110,7 +110,7 @@ RawTensor readTensorInfo(Cursor& c, std::uint64_t index)
                    std::to_string(kMaxDims),
                dimsAt);
     std::vector<std::int64_t> ne;
-    std::int64_t numel = 1;
+    std::int64_t numel = 1; // of the non-zero dimensions: an empty tensor may not hide overflow
     for (std::uint32_t d = 0; d < nDims; ++d) {
         const std::uint64_t at = c.pos();
         const std::uint64_t v = c.u64("a dimension");
@@ -121,7 +121,7 @@ RawTensor readTensorInfo(Cursor& c, std::uint64_t index)
             c.fail("dimensions overflow the element count at ne[" + std::to_string(d) +
                        "] = " + std::to_string(dim),
                    at);
-        numel *= dim;
+        if (dim != 0) numel *= dim;
         ne.push_back(dim);
     }
     const std::uint64_t typeAt = c.pos();

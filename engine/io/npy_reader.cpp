@@ -397,12 +397,15 @@ NpyArray parseNpy(std::span<const std::byte> bytes, const std::string& where)
     a.shape = std::move(f.shape);
     a.dataOffset = headerStart + headerLen;
 
-    std::uint64_t numel = 1;
+    // The product of the non-zero dimensions must fit: an empty array may not hide an
+    // overflowing shape (other code multiplies its trailing dimensions).
+    std::uint64_t nonZero = 1, numel = 1;
     for (const auto d : a.shape) {
         const auto dim = static_cast<std::uint64_t>(d);
         if (dim != 0 &&
-            numel > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / dim)
+            nonZero > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) / dim)
             fail(where, "shape " + shapeText(a.shape) + " overflows the element count");
+        if (dim != 0) nonZero *= dim;
         numel *= dim;
     }
     const std::uint64_t elem = dtypeSize(a.dtype);

@@ -128,7 +128,7 @@ Shape checkedShape(const std::string& path, const std::string& name,
         if (d < 0) fail(path, name, "negative dimension " + std::to_string(d) + " in its shape");
         if (d != 0 && numel > std::numeric_limits<std::int64_t>::max() / d)
             fail(path, name, "its shape overflows the element count");
-        numel *= d;
+        if (d != 0) numel *= d; // an empty tensor may not hide an overflowing shape
         shape.push_back(d);
     }
     return shape;

@@ -58,7 +58,7 @@ Shape parseShape(const std::string& path, const std::string& name, const json& j
         const auto dim = static_cast<std::int64_t>(v);
         if (dim != 0 && numel > std::numeric_limits<std::int64_t>::max() / dim)
             fail(path, tensorWhere(name) + "shape " + j.dump() + " overflows the element count");
-        numel *= dim;
+        if (dim != 0) numel *= dim; // an empty tensor may not hide an overflowing shape
         shape.push_back(dim);
     }
     return shape;

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <vector>
+
 namespace qs {
 namespace {
 using json = nlohmann::ordered_json;
@@ -82,11 +85,71 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
     return plan;
 }
 
+namespace {
+
+// std::regex backtracks: a nested quantifier such as (a+)+ or a++ takes exponential time on
+// some names, and a huge counted repetition overflows inside the library. Tensor-name rules
+// never need either, so they are refused up front; returns the problem, or empty.
+std::string riskyPattern(const std::string& re)
+{
+    constexpr std::size_t kMaxLength = 1000;
+    if (re.size() > kMaxLength) return "longer than " + std::to_string(kMaxLength) + " characters";
+    std::vector<bool> groupHasQuantifier{false}; // one entry per open group, plus the top level
+    bool lastWasQuantified = false; // the previous token was an atom followed by a quantifier
+    bool lastClosedQuantifiedGroup = false;
+    for (std::size_t i = 0; i < re.size(); ++i) {
+        const char c = re[i];
+        const bool quantifier = c == '*' || c == '+' || c == '?' || c == '{';
+        if (quantifier) {
+            if (c == '?' && lastWasQuantified && i > 0 && re[i - 1] != '?') continue; // lazy
+            if (lastWasQuantified || lastClosedQuantifiedGroup)
+                return "nested quantifier at character " + std::to_string(i + 1) +
+                       " (it can take exponential time)";
+            if (c == '{') {
+                const std::size_t close = re.find('}', i);
+                if (close == std::string::npos)
+                    return "unclosed '{' at character " + std::to_string(i + 1);
+                std::size_t digits = 0;
+                for (std::size_t k = i + 1; k < close; ++k)
+                    digits = std::isdigit(static_cast<unsigned char>(re[k])) ? digits + 1 : 0;
+                if (digits > 3)
+                    return "a repetition count over 999 at character " + std::to_string(i + 1);
+                i = close;
+            }
+            groupHasQuantifier.back() = true;
+            lastWasQuantified = true;
+            lastClosedQuantifiedGroup = false;
+            continue;
+        }
+        lastWasQuantified = false;
+        lastClosedQuantifiedGroup = false;
+        if (c == '\\') {
+            ++i; // an escaped character is an atom
+        } else if (c == '[') {
+            const std::size_t close = re.find(']', i + 2);
+            if (close != std::string::npos) i = close;
+        } else if (c == '(') {
+            groupHasQuantifier.push_back(false);
+        } else if (c == ')' && groupHasQuantifier.size() > 1) {
+            const bool inner = groupHasQuantifier.back();
+            groupHasQuantifier.pop_back();
+            if (inner) groupHasQuantifier.back() = true;
+            lastClosedQuantifiedGroup = inner;
+        }
+    }
+    return {};
+}
+
+} // namespace
+
 void Plan::compileRules(const std::string& source) const
 {
     m_compiled.clear();
     m_compiledFrom.clear();
     for (std::size_t i = 0; i < rules.size(); ++i) {
+        if (const auto risk = riskyPattern(rules[i].match); !risk.empty())
+            throw Error(source + ": rule " + std::to_string(i + 1) + ": regular expression \"" +
+                        rules[i].match + "\" refused: " + risk);
         try {
             m_compiled.emplace_back(rules[i].match, std::regex::ECMAScript);
             m_compiledFrom.push_back(rules[i].match);

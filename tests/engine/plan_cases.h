@@ -20,5 +20,12 @@ inline constexpr PlanErrorCase kPlanErrors[] = {
     {"rule without match", R"({"rules": [{"format": "int8"}]})", "rule 1 needs a \"match\" string"},
     {"bad regex", R"({"rules": [{"match": "(", "format": "int8"}]})",
      "rule 1: bad regular expression"},
+    // Found by fuzzing: exponential backtracking in std::regex, and a count overflowing in it.
+    {"nested quantifier", R"({"rules": [{"match": "self_a+++.+++++t", "format": "keep"}]})",
+     "nested quantifier"},
+    {"quantified group of a quantifier", R"({"rules": [{"match": "(a+)+b", "format": "keep"}]})",
+     "nested quantifier"},
+    {"huge repetition count",
+     R"({"rules": [{"match": "a{4444444444444444444}", "format": "keep"}]})", "over 999"},
     {"tensor entry not object", R"({"tensors": {"w": "int8"}})", "tensor 'w' is not an object"},
 };

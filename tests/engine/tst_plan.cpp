@@ -97,6 +97,24 @@ private slots:
         QCOMPARE(describe(back, tensor("x", {2, 2})), std::string("keep"));
     }
 
+    // Everyday tensor-name patterns must pass the guard against pathological expressions.
+    void acceptedPatterns_data()
+    {
+        QTest::addColumn<QString>("pattern");
+        for (const char* p :
+             {"self_attn\\.(q|k)_proj", "blk\\.[0-9]+\\.ffn_down", "layers\\.(\\d+)\\.mlp",
+              ".*attn.*", "(q|k|v)_proj$", "^model\\.layers\\.(1[0-9]|2[0-3])\\.", "a+?b",
+              "x{2,3}y", "[+*]", "(a|b)*c", "ffn_(gate|up)_exps"})
+            QTest::addRow("%s", p) << QString::fromLatin1(p);
+    }
+    void acceptedPatterns()
+    {
+        QFETCH(QString, pattern);
+        Plan plan;
+        plan.rules.push_back({pattern.toStdString(), Precision{"int8", std::nullopt}});
+        QVERIFY_THROWS_NO_EXCEPTION(plan.compileRules("p.json"));
+    }
+
     void errors_data()
     {
         QTest::addColumn<QString>("json");

@@ -122,6 +122,12 @@ private slots:
                 R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
                 std::string(8, '\0')),
             "overflows");
+        // Found by fuzzing: a zero dimension must not hide the overflow of the others.
+        add("zero dim hiding overflow",
+            rawSafetensors(
+                R"({"w":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})",
+                ""),
+            "overflows");
         add("dim beyond int64",
             rawSafetensors(
                 R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,8]}})",
