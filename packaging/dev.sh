@@ -88,6 +88,8 @@ case "${1:-}" in
       # libhdf5_hl leaks a few bytes per file image it opens (tests/fuzz/corpus/README.md).
       leaks=1
       [ "$name" = hdf5 ] && leaks=0
+      # UBSan findings stop the run and leave the input behind, like crashes.
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       "$fuzz_build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
         -detect_leaks="$leaks" \
         -artifact_prefix="$fuzz_build/crash-$name-" "$corpus" "$root/tests/fuzz/corpus/$name" "${seeds[$name]}" \
