@@ -1,5 +1,7 @@
 #include "io/hdf5_reader.h"
 
+#include "io/isolated_probe.h"
+
 #include "core/error.h"
 #include "io/hdf5_dataset.h"
 #include "io/hdf5_file.h"
@@ -302,6 +304,15 @@ bool Hdf5Reader::canOpen(const std::string& path) const
 }
 
 Model Hdf5Reader::open(const std::string& path) const
+{
+    // libhdf5 walks object headers, heaps and B-trees itself and can crash on a hostile file
+    // (a corrupted global heap made it overlap a memcpy and fault). Read the file once in a
+    // child process; only when that survives is it read here.
+    probeInChildProcess(path, "libhdf5", [&] { (void)openInProcess(path); });
+    return openInProcess(path);
+}
+
+Model Hdf5Reader::openInProcess(const std::string& path) const
 {
     auto file = std::make_shared<const MappedFile>(path);
     Model model;

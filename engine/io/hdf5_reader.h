@@ -31,7 +31,11 @@ public:
     // archive starts with, or the extensions .h5/.hdf5/.keras (claimed so that they get a
     // precise error).
     bool canOpen(const std::string& path) const override;
+    // Reads the file in a child process first (see isolated_probe.h), then here.
     Model open(const std::string& path) const override;
+
+private:
+    Model openInProcess(const std::string& path) const;
 };
 
 } // namespace qs
