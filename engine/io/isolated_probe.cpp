@@ -11,6 +11,12 @@
 
 namespace qs {
 
+namespace {
+// The child's exit code when the parse threw (a clean error the parent will reproduce); any
+// other non-zero code means the child was stopped by something else (a sanitizer, abort()).
+constexpr int kThrew = 77;
+} // namespace
+
 void probeInChildProcess(const std::string& path, const std::string& library,
                          const std::function<void()>& parse, int timeoutSeconds)
 {
@@ -24,7 +30,7 @@ void probeInChildProcess(const std::string& path, const std::string& library,
         try {
             parse();
         } catch (...) {
-            ::_exit(1);
+            ::_exit(kThrew);
         }
         ::_exit(0);
     }
@@ -43,6 +49,10 @@ void probeInChildProcess(const std::string& path, const std::string& library,
         }
         ::nanosleep(&pause, nullptr);
     }
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != kThrew)
+        throw Error(path + ": " + library + " failed reading this file (exit code " +
+                    std::to_string(WEXITSTATUS(status)) +
+                    "); it is damaged or not a valid file of this kind");
     if (WIFSIGNALED(status))
         throw Error(path + ": " + library + " crashed reading this file (signal " +
                     std::to_string(WTERMSIG(status)) + ", " + ::strsignal(WTERMSIG(status)) +

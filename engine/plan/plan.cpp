@@ -124,7 +124,15 @@ std::string riskyPattern(const std::string& re)
         lastWasQuantified = false;
         lastClosedQuantifiedGroup = false;
         if (c == '\\') {
-            ++i; // an escaped character is an atom
+            // An escaped character is an atom; \N is a back-reference, whose number
+            // libstdc++ also reads without an overflow check.
+            std::size_t digits = 0;
+            while (i + 1 + digits < re.size() &&
+                   std::isdigit(static_cast<unsigned char>(re[i + 1 + digits])))
+                ++digits;
+            if (digits > 2)
+                return "a back-reference number over 99 at character " + std::to_string(i + 1);
+            i += digits ? digits : 1;
         } else if (c == '[') {
             const std::size_t close = re.find(']', i + 2);
             if (close != std::string::npos) i = close;

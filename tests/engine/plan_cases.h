@@ -27,5 +27,7 @@ inline constexpr PlanErrorCase kPlanErrors[] = {
      "nested quantifier"},
     {"huge repetition count",
      R"({"rules": [{"match": "a{4444444444444444444}", "format": "keep"}]})", "over 999"},
+    {"huge back-reference", R"({"rules": [{"match": "a\\3333333333333333333", "format": "keep"}]})",
+     "back-reference number over 99"},
     {"tensor entry not object", R"({"tensors": {"w": "int8"}})", "tensor 'w' is not an object"},
 };
