@@ -6,9 +6,14 @@ namespace qs {
 
 std::int64_t shapeNumel(const Shape& shape)
 {
+    // Readers reject shapes whose non-zero dimensions overflow; a zero anywhere means no
+    // elements whatever the others say, so it is checked first.
+    for (auto d : shape)
+        if (d == 0) return 0;
     std::int64_t n = 1;
     for (auto d : shape)
-        n *= d; // readers reject shapes whose product overflows
+        if (__builtin_mul_overflow(n, d, &n))
+            throw Error("shape " + shapeToString(shape) + " overflows the element count");
     return n;
 }
 

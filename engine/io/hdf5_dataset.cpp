@@ -168,7 +168,11 @@ std::optional<TensorInfo> datasetTensor(ImageContext& ctx, hid_t file, const std
     default:
         fail(where, what + ": cannot read its shape");
     }
-    const auto bytes = dtypeStorageBytes(t.dtype, t.numel());
+    std::int64_t numel = 1; // checked here: TensorInfo::numel() would throw without the file name
+    bool overflow = false;
+    for (const auto d : t.shape)
+        overflow = overflow || (d != 0 && __builtin_mul_overflow(numel, d, &numel));
+    const auto bytes = overflow ? std::nullopt : dtypeStorageBytes(t.dtype, t.numel());
     if (!bytes)
         throw Error(where + ": " + what + ": shape " + shapeToString(t.shape) +
                     " overflows the element count");

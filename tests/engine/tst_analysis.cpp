@@ -383,6 +383,14 @@ private slots:
         QCOMPARE(v[1], -2.5f);
     }
 
+    void shapeNumelNeverOverflows()
+    {
+        // Found by fuzzing: products of hostile shapes must be an error, not undefined behaviour.
+        QCOMPARE(shapeNumel({0, std::int64_t{1} << 40, std::int64_t{1} << 40}), std::int64_t(0));
+        QCOMPARE(shapeNumel({}), std::int64_t(1));
+        QVERIFY_THROWS_EXCEPTION(Error, shapeNumel({std::int64_t{1} << 40, std::int64_t{1} << 40}));
+    }
+
     void nanInfZeroAndEmpty()
     {
         std::vector<float> x = {NAN, INFINITY, -1.0f, 0.5f, 0.0f, 0.25f};
