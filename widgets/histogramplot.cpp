@@ -13,7 +13,7 @@ namespace {
 QString formatLabel(const TensorResult& r)
 {
     const QString g = r.granularityName();
-    return r.spec && r.spec->format->scaled() && !g.isEmpty()
+    return r.spec && r.spec->format->takesGranularity() && !g.isEmpty()
                ? r.formatName() + QStringLiteral(", ") + g
                : r.formatName();
 }

@@ -42,7 +42,7 @@ bool isKnownFormat(const QString& name)
 bool hasGranularity(const QString& formatName)
 {
     const Format* f = findFormat(formatName.toStdString());
-    return f && f->scaled();
+    return f && f->takesGranularity();
 }
 
 std::optional<Granularity> parseGranularity(const QString& text)

@@ -134,8 +134,9 @@ int cmdBench(const std::vector<std::string>& argv)
         if (!only.empty() &&
             ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos)
             continue;
-        const QuantSpec spec{&f, f.scaled() ? Granularity{Granularity::Kind::Channel, 0}
-                                            : Granularity{}};
+        const QuantSpec spec{&f, f.takesGranularity() && f.kind != FormatKind::Nf4
+                                     ? Granularity{Granularity::Kind::Channel, 0}
+                                     : Granularity{}};
         TensorQuantizer qz(bytes, info, spec);
         EncodedTensor enc;
         const double qSec = bestSeconds(repeats, [&] { enc = encodeTensor(qz, control); });

@@ -2,6 +2,7 @@
 #include "analysis/analyze.h"
 #include "cli.h"
 #include "core/error.h"
+#include "formats/ideal_sqnr.h"
 #include "formats/storage.h"
 #include "io/model.h"
 #include "io/plain_tensor.h"
@@ -13,6 +14,7 @@
 #include <QThreadPool>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -21,6 +23,17 @@
 namespace qs::cli {
 namespace {
 
+std::uint64_t seedOption(const Args& args)
+{
+    const auto s = args.option("seed");
+    if (!s) return 0;
+    std::uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    if (ec != std::errc() || p != s->data() + s->size())
+        throw UsageError("--seed needs a non-negative integer, not '" + *s + "'");
+    return v;
+}
+
 Plan loadPlan(const Args& args)
 {
     const auto format = args.option("format");
@@ -28,20 +41,40 @@ Plan loadPlan(const Args& args)
     if (format.has_value() == planPath.has_value())
         throw UsageError("quantize needs either --format or --plan");
     if (planPath) {
-        if (args.option("granularity"))
-            throw UsageError("--granularity goes with --format, not --plan");
+        for (const char* o : {"granularity", "calibration", "rounding"})
+            if (args.option(o))
+                throw UsageError(std::string("--") + o + " goes with --format, not --plan");
         std::ifstream in(*planPath, std::ios::binary);
         if (!in) throw Error(*planPath + ": cannot read the plan file");
         std::stringstream ss;
         ss << in.rdbuf();
-        return Plan::fromJson(ss.str(), *planPath);
+        Plan plan = Plan::fromJson(ss.str(), *planPath);
+        if (args.option("seed")) plan.seed = seedOption(args);
+        return plan;
     }
-    if (!findFormat(*format))
+    const Format* f = findFormat(*format);
+    if (!f)
         throw UsageError("unknown format '" + *format + "'; 'quantscope-cli formats' lists them");
     const std::string g = args.option("granularity").value_or("tensor");
     const auto gran = Granularity::parse(g);
     if (!gran) throw UsageError("bad granularity '" + g + "' (tensor, channel or group:N)");
-    return Plan::uniform(*format, *gran);
+    Precision p{*format, *gran, std::nullopt, std::nullopt};
+    if (const auto c = args.option("calibration")) {
+        p.calibration = Calibration::parse(*c);
+        if (!p.calibration)
+            throw UsageError("bad calibration '" + *c + "' (minmax, percentile:P, mse or hqq)");
+    }
+    if (const auto r = args.option("rounding")) {
+        p.rounding = parseRounding(*r);
+        if (!p.rounding) throw UsageError("bad rounding '" + *r + "' (nearest or stochastic)");
+    }
+    if ((p.calibration || p.rounding) && !f->integer())
+        throw UsageError("--calibration and --rounding apply to the integer formats (int2..int8, "
+                         "uint2..uint8), not to " +
+                         *format);
+    Plan plan = Plan::uniform(p);
+    plan.seed = seedOption(args);
+    return plan;
 }
 
 struct Row
@@ -56,17 +89,22 @@ Json rowJson(const Row& r)
 {
     const TensorInfo& t = *r.tensor;
     const auto params = t.numel();
-    Json j = {{"name", t.name},
-              {"dtype", t.storedType},
-              {"format", r.spec ? std::string(r.spec->format->name) : std::string("keep")},
-              {"granularity", r.spec ? Json(r.spec->granularity.toString()) : Json(nullptr)},
-              {"channel_axis", t.channelAxis},
-              {"params", params},
-              {"bytes_before", t.byteSize},
-              {"bytes_after", r.bytesAfter},
-              {"bits_per_weight",
-               number(params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params)
-                             : 0.0)}};
+    Json j = {
+        {"name", t.name},
+        {"dtype", t.storedType},
+        {"format", r.spec ? std::string(r.spec->format->name) : std::string("keep")},
+        {"granularity", r.spec ? Json(r.spec->granularity.toString()) : Json(nullptr)},
+        {"calibration", r.spec && r.spec->format->integer() ? Json(r.spec->calibration.toString())
+                                                            : Json(nullptr)},
+        {"rounding", r.spec && r.spec->format->integer() ? Json(roundingName(r.spec->rounding))
+                                                         : Json(nullptr)},
+        {"channel_axis", t.channelAxis},
+        {"params", params},
+        {"bytes_before", t.byteSize},
+        {"bytes_after", r.bytesAfter},
+        {"bits_per_weight",
+         number(params ? static_cast<double>(r.bytesAfter) * 8.0 / static_cast<double>(params)
+                       : 0.0)}};
     if (r.analysis) {
         const ErrorSums& s = r.analysis->sums;
         j["mse"] = number(s.mse());
@@ -75,9 +113,23 @@ Json rowJson(const Row& r)
         j["max_abs_error"] = number(s.maxAbsError);
         j["cosine"] = number(s.cosine());
         j["rmse_over_scale"] = number(s.rmseOverScale());
+        j["nan_count"] = r.analysis->nanCount;
+        j["inf_count"] = r.analysis->infCount;
+        j["calibrated_groups"] = r.analysis->calibratedGroups;
+        j["scale_groups"] = r.analysis->scaleGroups;
+        // What an ideal quantizer with as many bits reaches on a Gaussian of the same power.
+        if (r.spec->format->integer()) {
+            const int bits = r.spec->format->bits;
+            j["ideal_sqnr_db"] = {
+                {"uniform", number(idealSqnrDb(bits, IdealQuantizer::Uniform))},
+                {"lloyd_max", number(idealSqnrDb(bits, IdealQuantizer::LloydMax))}};
+        } else {
+            j["ideal_sqnr_db"] = nullptr;
+        }
     } else {
         for (const char* k :
-             {"mse", "rmse", "sqnr_db", "max_abs_error", "cosine", "rmse_over_scale"})
+             {"mse", "rmse", "sqnr_db", "max_abs_error", "cosine", "rmse_over_scale", "nan_count",
+              "inf_count", "calibrated_groups", "scale_groups", "ideal_sqnr_db"})
             j[k] = nullptr;
     }
     return j;
@@ -88,7 +140,7 @@ void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_
     int nameW = 4;
     for (const auto& r : rows)
         nameW = std::max(nameW, static_cast<int>(r.tensor->name.size()));
-    std::printf("%-*s %-7s %-10s %12s %12s %6s %9s %11s\n", nameW, "name", "format", "granular.",
+    std::printf("%-*s %-8s %-10s %12s %12s %6s %9s %11s\n", nameW, "name", "format", "granular.",
                 "bytes before", "bytes after", "bpw", "SQNR dB", "MSE");
     for (const auto& r : rows) {
         const auto params = r.tensor->numel();
@@ -104,11 +156,16 @@ void printTable(const std::vector<Row>& rows, std::uint64_t before, std::uint64_
                 std::snprintf(sqnr, sizeof sqnr, "exact");
             std::snprintf(mse, sizeof mse, "%.3e", r.analysis->sums.mse());
         }
-        std::printf("%-*s %-7s %-10s %12s %12s %6.2f %9s %11s\n", nameW, r.tensor->name.c_str(),
+        std::printf("%-*s %-8s %-10s %12s %12s %6.2f %9s %11s\n", nameW, r.tensor->name.c_str(),
                     fmt.c_str(), gran.c_str(),
                     humanBytes(static_cast<double>(r.tensor->byteSize)).c_str(),
                     humanBytes(static_cast<double>(r.bytesAfter)).c_str(), bpw, sqnr, mse);
     }
+    for (const auto& r : rows)
+        if (r.analysis && (r.analysis->nanCount || r.analysis->infCount))
+            std::printf("%s: %lld NaN and %lld infinite values, left out of the metrics\n",
+                        r.tensor->name.c_str(), static_cast<long long>(r.analysis->nanCount),
+                        static_cast<long long>(r.analysis->infCount));
     std::printf("total: %s -> %s (compression %.2fx)\n",
                 humanBytes(static_cast<double>(before)).c_str(),
                 humanBytes(static_cast<double>(after)).c_str(),
@@ -170,7 +227,8 @@ void exportDequantized(const std::string& out, const Model& model, const std::ve
 int cmdQuantize(const std::vector<std::string>& argv)
 {
     const Args args(argv, {"json"},
-                    {"format", "granularity", "plan", "threads", "export-dequantized"});
+                    {"format", "granularity", "calibration", "rounding", "seed", "plan", "threads",
+                     "export-dequantized"});
     if (args.positionals().size() != 1) throw UsageError("quantize needs exactly one MODEL path");
     const Plan plan = loadPlan(args);
     const int threads = args.intOption("threads", QThread::idealThreadCount(), 1, 1024);
@@ -189,7 +247,7 @@ int cmdQuantize(const std::vector<std::string>& argv)
         const TensorInfo& t = model->tensors[i];
         Row r{&t, plan.resolve(t), t.byteSize, std::nullopt};
         if (r.spec) {
-            r.bytesAfter = storageCost(t, *r.spec->format, r.spec->granularity).bytes;
+            r.bytesAfter = storageCost(t, *r.spec).bytes;
             try {
                 TensorQuantizer qz(model->data(t), t, *r.spec);
                 r.analysis = analyzeTensor(qz, control);

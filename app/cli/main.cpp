@@ -13,11 +13,13 @@ const char* kUsage = R"(Usage: quantscope-cli COMMAND [OPTIONS]
 
 Commands:
   inspect MODEL [--json]
-      List the tensors of a model file (safetensors or *.safetensors.index.json).
-  quantize MODEL (--format F [--granularity G] | --plan PLAN.json) [--threads N] [--json]
-           [--export-dequantized OUT.safetensors]
+      List the tensors of a model file (safetensors, GGUF, ONNX, Keras HDF5, NumPy, PyTorch).
+  quantize MODEL (--format F [--granularity G] [--calibration C] [--rounding R] [--seed S]
+                  | --plan PLAN.json) [--threads N] [--json]
+           [--export OUT.gguf|OUT.safetensors|OUT.h5] [--export-dequantized OUT.safetensors]
       Quantize every tensor the plan selects and report size and error metrics.
-      G is tensor (default), channel or group:N.
+      G is tensor (default), channel or group:N. Integer formats only: C is minmax (default),
+      percentile:P, mse or hqq; R is nearest (default) or stochastic, seeded by S.
   formats [--json]
       List the number formats.
   bench [--threads N] [--json] [--shape RxC]

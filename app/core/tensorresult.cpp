@@ -27,7 +27,7 @@ TensorResult computeTensorResult(const Model& model, int index,
     r.bytesBefore = t.byteSize;
     r.bytesAfter = t.byteSize;
     if (spec) {
-        const StorageCost cost = storageCost(t, *spec->format, spec->granularity);
+        const StorageCost cost = storageCost(t, *spec);
         r.bytesAfter = cost.bytes;
     }
     r.bitsPerWeight =

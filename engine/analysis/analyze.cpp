@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace qs {
 namespace {
@@ -63,6 +64,19 @@ double errorBound(const TensorQuantizer& qz)
         for (const auto& p : qz.params())
             bound = std::max(bound, 0.5 * static_cast<double>(p.scale));
         break;
+    // The largest rounding error is half the spacing in the top binade (relative to amax).
+    case FormatKind::Fp8E4M3:
+        bound = std::ldexp(amax, -4);
+        break;
+    case FormatKind::Fp8E5M2:
+        bound = std::ldexp(amax, -3);
+        break;
+    case FormatKind::Nf4: // the widest gap between levels is 1 - 0.7230
+        bound = amax * 0.139;
+        break;
+    case FormatKind::Mxfp4: // x / X reaches up to 8 but saturates at 6
+        bound = amax * 0.5;
+        break;
     }
     if (!(bound > 0.0) || !std::isfinite(bound)) bound = std::max(amax, 1.0) * 1e-7;
     return bound * (1.0 + 1.0 / 64);
@@ -97,9 +111,16 @@ public:
         // Four accumulators of two lanes per sum hide the latency of the double additions.
         v2d w2[4] = {}, e2[4] = {}, we[4] = {};
         std::int64_t i = 0;
+        // NaN and infinite originals take no part in the sums: both values become 0 (and the
+        // zero bins they land in are corrected in finish()).
+        constexpr float inf = std::numeric_limits<float>::infinity();
+        const v4f infv = {inf, inf, inf, inf}, zero = {};
         for (; i + 8 <= n; i += 8) {
             for (int h = 0; h < 2; ++h) {
-                const v4f xv = load(x + i + 4 * h), dv = load(d + i + 4 * h), ev = xv - dv;
+                const v4f x0 = load(x + i + 4 * h), d0 = load(d + i + 4 * h);
+                const v4i fin = simd::abs(x0) < infv;
+                m_bad += ~fin;
+                const v4f xv = fin ? x0 : zero, dv = fin ? d0 : zero, ev = xv - dv;
                 const v2d wl = lowToDouble(xv), wh = highToDouble(xv);
                 const v2d el = lowToDouble(ev), eh = highToDouble(ev);
                 w2[2 * h] += wl * wl;
@@ -123,15 +144,17 @@ public:
         double swe = hsum((we[0] + we[1]) + (we[2] + we[3]));
         float maxe = 0.0f;
         for (; i < n; ++i) {
-            const float di = d[i];
-            const float ef = x[i] - di;
-            const double w = x[i], e = ef;
+            const bool fin = std::fabs(x[i]) < inf;
+            m_tailBad += fin ? 0 : 1;
+            const float xi = fin ? x[i] : 0.0f, di = fin ? d[i] : 0.0f;
+            const float ef = xi - di;
+            const double w = xi, e = ef;
             sw2 += w * w;
             se2 += e * e;
             swe += w * e;
             const float ae = std::fabs(ef);
             maxe = ae > maxe ? ae : maxe;
-            ++ho[static_cast<std::size_t>(m_values.index(x[i]))];
+            ++ho[static_cast<std::size_t>(m_values.index(xi))];
             ++hd[static_cast<std::size_t>(m_values.index(di))];
             ++he[static_cast<std::size_t>(m_errors.index(ef))];
         }
@@ -145,9 +168,12 @@ public:
 
     UnitResult finish(bool scaled) const
     {
+        const std::uint64_t bad =
+            m_tailBad -
+            static_cast<std::uint64_t>(std::int64_t{m_bad[0]} + m_bad[1] + m_bad[2] + m_bad[3]);
         UnitResult r;
         r.sums.scaled = scaled;
-        r.sums.count = m_count;
+        r.sums.count = m_count - bad;
         r.sums.sumW2 = m_sumW2;
         r.sums.sumE2 = m_sumE2;
         // With e = w - d: sum(d^2) = sum(w^2) - 2 sum(we) + sum(e^2), sum(wd) = sum(w^2) - sum(we).
@@ -159,11 +185,15 @@ public:
         r.deq.assign(m_counts.begin() + static_cast<std::ptrdiff_t>(m_nb),
                      m_counts.begin() + static_cast<std::ptrdiff_t>(2 * m_nb));
         r.err.assign(m_counts.begin() + static_cast<std::ptrdiff_t>(2 * m_nb), m_counts.end());
+        const auto zb = static_cast<std::size_t>(m_values.index(0.0f));
+        r.orig[zb] -= bad;
+        r.deq[zb] -= bad;
+        r.err[static_cast<std::size_t>(m_errors.index(0.0f))] -= bad;
         return r;
     }
 
 private:
-    typedef int v4i __attribute__((vector_size(16)));
+    using v4i = simd::v4i;
     static v4i toInt(simd::v4f v) { return __builtin_convertvector(v, v4i); }
 
     const Binner& m_values;
@@ -174,6 +204,8 @@ private:
     simd::v4f m_maxe = {};
     float m_tailMax = 0.0f;
     std::uint64_t m_count = 0;
+    v4i m_bad = {};              // -1 per non-finite original in the vector loop
+    std::uint64_t m_tailBad = 0; // non-finite originals in the scalar tails
 };
 
 } // namespace
@@ -184,6 +216,10 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
     TensorAnalysis r;
     r.minValue = qz.minValue();
     r.maxValue = qz.maxValue();
+    r.scaleGroups = qz.spec().format->scaled() ? qz.numGroups() : 0;
+    r.calibratedGroups = qz.calibratedGroups();
+    r.nanCount = qz.nanCount();
+    r.infCount = qz.infCount();
     double lo = r.minValue, hi = r.maxValue;
     if (!(hi > lo)) { // constant tensor: a unit-wide window around the value
         const double pad = std::max(std::fabs(lo) * 0.5, 0.5);
@@ -192,7 +228,9 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
     }
     const double ebound = errorBound(qz);
     const Binner valueBins(lo, hi, bins), errorBins(-ebound, ebound, bins);
+    // Groups of values share a scale; for integer formats rmse/scale is reported.
     const bool scaled = qz.spec().format->scaled();
+    const bool integer = qz.spec().format->integer();
 
     const std::int64_t units = qz.numUnits();
     std::vector<UnitResult> partial(static_cast<std::size_t>(units));
@@ -212,17 +250,18 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
             }
             qz.roundtrip(c, j, x, n, d, nullptr);
             qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-                acc.add(x + k, d + k, m, static_cast<double>(qz.groupParams(g).inv));
+                acc.add(x + k, d + k, m,
+                        integer ? static_cast<double>(qz.groupParams(g).inv) : 0.0);
             });
         });
-        partial[static_cast<std::size_t>(u)] = acc.finish(scaled);
+        partial[static_cast<std::size_t>(u)] = acc.finish(integer);
         if (control.progress) control.progress(bytes - bytes / 2);
     });
 
     r.original = {lo, hi, std::vector<std::uint64_t>(nb, 0)};
     r.dequantized = {lo, hi, std::vector<std::uint64_t>(nb, 0)};
     r.error = {-ebound, ebound, std::vector<std::uint64_t>(nb, 0)};
-    r.sums.scaled = scaled;
+    r.sums.scaled = integer;
     for (const auto& ur : partial) { // fixed unit order: identical sums for any thread count
         r.sums.merge(ur.sums);
         for (std::size_t b = 0; b < nb; ++b) {
@@ -231,7 +270,7 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
             r.error.counts[b] += ur.err[b];
         }
     }
-    if (scaled && qz.params().size() == 1) {
+    if (integer && qz.params().size() == 1) {
         const auto& p = qz.params().front();
         const int qmax = qz.spec().format->qmax;
         const int qlo = qz.spec().format->affine() ? 0 : -qmax;

@@ -10,7 +10,11 @@ struct TensorAnalysis
 {
     ErrorSums sums;
     Histogram original, dequantized, error; // original and dequantized share bins
-    float minValue = 0, maxValue = 0;
+    float minValue = 0, maxValue = 0;       // of the finite values
+    // NaN and infinite originals: counted here, left out of every metric and histogram.
+    std::int64_t nanCount = 0, infCount = 0;
+    // Scale groups, and how many of them calibration changed from min-max.
+    std::int64_t scaleGroups = 0, calibratedGroups = 0;
     // For one shared scale (per-tensor granularity): the representable range, for plots.
     std::optional<float> clipLow, clipHigh;
     std::optional<float> scale; // the tensor's scale when there is exactly one

@@ -10,6 +10,7 @@ namespace qs::simd {
 typedef float v4f __attribute__((vector_size(16)));
 typedef double v2d __attribute__((vector_size(16)));
 typedef float v2f __attribute__((vector_size(8)));
+typedef int v4i __attribute__((vector_size(16))); // lane comparisons of v4f give -1 / 0
 
 inline v4f load(const float* p)
 {

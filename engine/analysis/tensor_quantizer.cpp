@@ -1,10 +1,16 @@
 #include "analysis/tensor_quantizer.h"
 
+#include "analysis/group_params.h"
 #include "analysis/simd.h"
 #include "core/error.h"
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"
 #include "formats/half.h"
+#include "formats/minifloat.h"
+#include "formats/mxfp4.h"
+#include "formats/nf4.h"
+#include "formats/stochastic.h"
+#include "formats/storage.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,40 +20,58 @@
 namespace qs {
 namespace {
 
-int sourceAxis(const TensorInfo& info, const QuantSpec& spec)
+GroupLayout checkedLayout(const TensorInfo& info, const QuantSpec& spec)
 {
-    if (!spec.format->scaled() || spec.granularity.kind == Granularity::Kind::Tensor) return -1;
-    return info.channelAxis;
+    if (!spec.format) throw Error("no number format given");
+    return groupLayout(info, *spec.format, spec.granularity);
 }
 
+// Range of the finite values, and how many values are NaN or infinite. Non-finite values take
+// no part in any scale: Inf saturates to the largest code, NaN quantizes to 0.
 struct RangeStat
 {
     float mn = std::numeric_limits<float>::infinity();
     float mx = -std::numeric_limits<float>::infinity();
+    std::int64_t nans = 0, infs = 0;
     // x may be unaligned (it can point straight into a mapped file): loads go through memcpy.
     void add(const void* data, std::int64_t n)
     {
+        using simd::v4f, simd::v4i;
+        constexpr float inf = std::numeric_limits<float>::infinity();
         const auto* x = static_cast<const std::byte*>(data);
-        // NaN never wins a comparison, so it is ignored here.
         float a = mn, b = mx;
         std::int64_t i = 0;
         if (n >= 8) {
-            simd::v4f lo0 = {a, a, a, a}, lo1 = lo0, hi0 = {b, b, b, b}, hi1 = hi0;
+            // A NaN never compares less or greater, so minKeep/maxKeep skip it; an infinite
+            // lane is replaced by the running value first.
+            const v4f infv = {inf, inf, inf, inf};
+            v4f lo0 = {a, a, a, a}, lo1 = lo0, hi0 = {b, b, b, b}, hi1 = hi0;
+            v4i nan = {}, nonfinite = {};
             for (; i + 8 <= n; i += 8) {
-                simd::v4f v0, v1;
+                v4f v0, v1;
                 std::memcpy(&v0, x + i * 4, 16);
                 std::memcpy(&v1, x + i * 4 + 16, 16);
-                lo0 = simd::minKeep(v0, lo0);
-                lo1 = simd::minKeep(v1, lo1);
-                hi0 = simd::maxKeep(v0, hi0);
-                hi1 = simd::maxKeep(v1, hi1);
+                const v4i f0 = simd::abs(v0) < infv, f1 = simd::abs(v1) < infv;
+                nan += (v0 != v0) + (v1 != v1); // true lanes are -1
+                nonfinite += ~f0 + ~f1;
+                lo0 = simd::minKeep(f0 ? v0 : lo0, lo0);
+                lo1 = simd::minKeep(f1 ? v1 : lo1, lo1);
+                hi0 = simd::maxKeep(f0 ? v0 : hi0, hi0);
+                hi1 = simd::maxKeep(f1 ? v1 : hi1, hi1);
             }
             a = simd::hmin(simd::minKeep(lo0, lo1));
             b = simd::hmax(simd::maxKeep(hi0, hi1));
+            const std::int64_t nn = -(std::int64_t{nan[0]} + nan[1] + nan[2] + nan[3]);
+            nans += nn;
+            infs += -(std::int64_t{nonfinite[0]} + nonfinite[1] + nonfinite[2] + nonfinite[3]) - nn;
         }
         for (; i < n; ++i) {
             float v;
             std::memcpy(&v, x + i * 4, 4);
+            if (!(std::fabs(v) < inf)) {
+                ++(v != v ? nans : infs);
+                continue;
+            }
             a = v < a ? v : a;
             b = v > b ? v : b;
         }
@@ -58,16 +82,34 @@ struct RangeStat
     {
         mn = std::min(mn, o.mn);
         mx = std::max(mx, o.mx);
+        nans += o.nans;
+        infs += o.infs;
     }
 };
 
 } // namespace
 
+std::optional<Rounding> parseRounding(std::string_view text)
+{
+    if (text == "nearest") return Rounding::Nearest;
+    if (text == "stochastic") return Rounding::Stochastic;
+    return std::nullopt;
+}
+
+const char* roundingName(Rounding r)
+{
+    return r == Rounding::Stochastic ? "stochastic" : "nearest";
+}
+
 TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info,
                                  const QuantSpec& spec)
-    : m_source(data, info, sourceAxis(info, spec)), m_spec(spec)
+    : m_source(data, info, checkedLayout(info, spec).axis), m_spec(spec)
 {
-    if (!spec.format) throw Error("no number format given");
+    const GroupLayout layout = checkedLayout(info, spec);
+    if (spec.floatZero() && spec.rounding == Rounding::Stochastic)
+        throw Error("tensor '" + info.name +
+                    "': hqq calibration rounds to nearest and cannot be combined with "
+                    "stochastic rounding");
     if (spec.format->ggmlBlock()) {
         // Blocks run along each row; one channel in memory order keeps every chunk (kChunk and
         // kUnit are multiples of 256) made of whole blocks when the rows are.
@@ -78,11 +120,8 @@ TensorQuantizer::TensorQuantizer(std::span<const std::byte> data, const TensorIn
                         " is not a multiple of " + std::string(spec.format->name) + "'s block of " +
                         std::to_string(qk));
     }
-    const std::int64_t L = m_source.perChannel();
-    m_groupSize = std::max<std::int64_t>(1, L);
-    if (spec.format->scaled() && spec.granularity.kind == Granularity::Kind::Group)
-        m_groupSize = spec.granularity.groupSize;
-    m_groupsPerChannel = L == 0 ? 0 : (L + m_groupSize - 1) / m_groupSize;
+    m_groupSize = layout.groupSize;
+    m_groupsPerChannel = layout.groupsPerChannel;
 }
 
 std::int64_t TensorQuantizer::numUnits() const
@@ -156,21 +195,52 @@ void TensorQuantizer::computeScales(const Control& control)
         }
     }
     const bool finite = all.mn <= all.mx;
+    m_nanCount = all.nans;
+    m_infCount = all.infs;
     m_min = finite ? all.mn : 0.0f;
     m_max = finite ? all.mx : 0.0f;
 
     m_params.assign(static_cast<std::size_t>(std::max<std::int64_t>(groups, 0)), ScaleParams{});
+    m_calibratedGroups = 0;
     if (!perGroup) return;
-    const Format& f = *m_spec.format;
-    const bool fp16Scale = m_spec.granularity.kind == Granularity::Kind::Group;
     for (std::size_t g = 0; g < groupStat.size(); ++g) {
         const RangeStat& r = groupStat[g];
-        const bool any = r.mn <= r.mx; // false when a group holds only NaN
-        const float mn = any ? r.mn : 0.0f, mx = any ? r.mx : 0.0f;
-        m_params[g] =
-            f.affine() ? affineParams(mn, mx, f.qmax, fp16Scale)
-                       : symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
+        const bool any = r.mn <= r.mx; // false when a group holds no finite value
+        m_params[g] = rangeParams(m_spec, any ? r.mn : 0.0f, any ? r.mx : 0.0f);
     }
+    const Calibration& cal = m_spec.calibration;
+    if (m_spec.format->integer() && cal.method != Calibration::Method::MinMax &&
+        cal.appliesTo(m_spec.format->affine()))
+        calibrate(control);
+}
+
+void TensorQuantizer::calibrate(const Control& control)
+{
+    // A second pass reads each group whole (calibration looks at all its values together);
+    // tasks take about kUnit values' worth of groups so that small groups are batched.
+    const Format& f = *m_spec.format;
+    const bool fp16Scale = m_spec.granularity.kind == Granularity::Kind::Group;
+    const std::int64_t groups = numGroups(), L = m_source.perChannel();
+    const std::int64_t batch = std::max<std::int64_t>(1, kUnit / m_groupSize);
+    std::vector<char> changed(static_cast<std::size_t>(groups), 0);
+    control.run((groups + batch - 1) / batch, [&](std::int64_t b) {
+        std::vector<float> x(static_cast<std::size_t>(std::min(m_groupSize, L)));
+        for (std::int64_t g = b * batch; g < std::min(groups, (b + 1) * batch); ++g) {
+            control.checkCancelled();
+            const std::int64_t c = g / m_groupsPerChannel;
+            const std::int64_t j = (g % m_groupsPerChannel) * m_groupSize;
+            const std::int64_t n = std::min(m_groupSize, L - j);
+            for (std::int64_t k = 0; k < n; k += kChunk)
+                m_source.read(c, j + k, std::min(kChunk, n - k), x.data() + k);
+            const CalibratedGroup r =
+                calibrateGroup(m_spec.calibration, x.data(), n, f.qmax, f.affine(), fp16Scale);
+            if (r.changed) {
+                m_params[static_cast<std::size_t>(g)] = r.params;
+                changed[static_cast<std::size_t>(g)] = 1;
+            }
+        }
+    });
+    m_calibratedGroups = std::count(changed.begin(), changed.end(), 1);
 }
 
 void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n,
@@ -202,22 +272,88 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
         if (codes) std::fill(codes, codes + n, 0.0f); // codes are not a single grid here
         break;
     }
-    case FormatKind::IntSymmetric:
-    case FormatKind::IntAffine: {
+    default: { // integer, fp8, nf4, mxfp4: per scale group
+        std::uint8_t cbuf[kChunk];
         float qbuf[kChunk];
         float* q = codes ? codes : qbuf;
         forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
             const ScaleParams& p = groupParams(g);
-            if (f.affine())
-                quantizeAffineF(x + k, m, p, f.qmax, q + k);
-            else
-                quantizeSymmetricF(x + k, m, p, f.qmax, q + k);
-            const float s = p.scale, zp = static_cast<float>(p.zeroPoint);
-            for (std::int64_t i = k; i < k + m; ++i)
-                d[i] = (q[i] - zp) * s;
+            if (f.integer()) {
+                integerCodes(x + k, m, p, c * m_source.perChannel() + j + k, q + k);
+                const float s = p.scale, zp = zeroValue(p);
+                for (std::int64_t i = k; i < k + m; ++i)
+                    d[i] = (q[i] - zp) * s;
+                return;
+            }
+            elementCodes(x + k, m, p, cbuf + k);
+            decodeElements(f, cbuf + k, m, p, d + k);
+            if (codes)
+                for (std::int64_t i = k; i < k + m; ++i)
+                    codes[i] = cbuf[i];
         });
         break;
     }
+    }
+}
+
+void TensorQuantizer::integerCodes(const float* x, std::int64_t n, const ScaleParams& p,
+                                   std::int64_t first, float* q) const
+{
+    const Format& f = *m_spec.format;
+    if (p.floatZero)
+        quantizeAffineFloatZeroF(x, n, p, f.qmax, q);
+    else if (m_spec.rounding == Rounding::Stochastic && f.affine())
+        quantizeAffineStochasticF(x, n, p, f.qmax, m_spec.seed, first, q);
+    else if (m_spec.rounding == Rounding::Stochastic)
+        quantizeSymmetricStochasticF(x, n, p, f.qmax, m_spec.seed, first, q);
+    else if (f.affine())
+        quantizeAffineF(x, n, p, f.qmax, q);
+    else
+        quantizeSymmetricF(x, n, p, f.qmax, q);
+}
+
+void TensorQuantizer::elementCodes(const float* x, std::int64_t n, const ScaleParams& p,
+                                   std::uint8_t* codes) const
+{
+    const Format& f = *m_spec.format;
+    switch (f.kind) {
+    case FormatKind::Fp8E4M3:
+    case FormatKind::Fp8E5M2:
+        fp8Quantize(fp8Kind(f), x, n, p.scale, codes);
+        return;
+    case FormatKind::Nf4:
+    case FormatKind::Mxfp4: {
+        // nf4: x * (1 / absmax) as bitsandbytes; mxfp4: x / X, exact since X is a power of two.
+        float y[kChunk];
+        for (std::int64_t i = 0; i < n; ++i)
+            y[i] = x[i] * p.inv;
+        if (f.kind == FormatKind::Nf4)
+            nf4Encode(y, n, codes);
+        else
+            fp4e2m1Encode(y, n, codes);
+        return;
+    }
+    default:
+        throw Error("internal: " + std::string(f.name) + " has no element codes");
+    }
+}
+
+void decodeElements(const Format& f, const std::uint8_t* codes, std::int64_t n,
+                    const ScaleParams& p, float* y)
+{
+    switch (f.kind) {
+    case FormatKind::Fp8E4M3:
+    case FormatKind::Fp8E5M2:
+        fp8Dequantize(fp8Kind(f), codes, n, p.scale, y);
+        return;
+    case FormatKind::Nf4:
+        nf4DequantizeBlock(codes, n, p.scale, y);
+        return;
+    case FormatKind::Mxfp4:
+        mxfp4DequantizeBlock(codes, n, mxScaleByte(p), y);
+        return;
+    default:
+        throw Error("internal: " + std::string(f.name) + " has no element codes");
     }
 }
 

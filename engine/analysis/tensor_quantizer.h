@@ -3,8 +3,11 @@
 
 #include "analysis/executor.h"
 #include "analysis/tensor_source.h"
+#include "formats/calibration.h"
 #include "formats/format.h"
 #include "formats/int_quant.h"
+#include "formats/minifloat.h"
+#include "formats/storage.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -13,10 +16,26 @@
 
 namespace qs {
 
+enum class Rounding { Nearest, Stochastic };
+std::optional<Rounding> parseRounding(std::string_view text); // "nearest", "stochastic"
+const char* roundingName(Rounding r);
+
 struct QuantSpec
 {
+    QuantSpec() = default;
+    QuantSpec(const Format* f, const Granularity& g) : format(f), granularity(g) {}
+
     const Format* format = nullptr;
     Granularity granularity;
+    Calibration calibration;               // integer formats; others use their own scale rule
+    Rounding rounding = Rounding::Nearest; // integer formats
+    std::uint64_t seed = 0;                // stochastic rounding
+
+    // The HQQ variant stores an fp16 real zero point per group instead of an 8-bit one.
+    bool floatZero() const
+    {
+        return format && format->affine() && calibration.method == Calibration::Method::Hqq;
+    }
 };
 
 // Splits the tensor's logical index space into fixed work units (independent of the thread
@@ -41,7 +60,12 @@ public:
     void computeScales(const Control& control);
     float minValue() const { return m_min; }
     float maxValue() const { return m_max; }
+    // NaN and infinite values seen by computeScales (not part of the range or any scale).
+    std::int64_t nanCount() const { return m_nanCount; }
+    std::int64_t infCount() const { return m_infCount; }
     const std::vector<ScaleParams>& params() const { return m_params; }
+    // Groups whose calibrated parameters replaced min-max's (0 under minmax).
+    std::int64_t calibratedGroups() const { return m_calibratedGroups; }
     const ScaleParams& groupParams(std::int64_t g) const
     {
         return m_params[static_cast<std::size_t>(g)];
@@ -69,12 +93,36 @@ public:
     void roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d,
                    float* codes) const;
 
+    // Integer codes (as floats) of n values of one group whose first logical index is `first`
+    // (stochastic rounding draws from it), with the spec's rounding and zero point.
+    void integerCodes(const float* x, std::int64_t n, const ScaleParams& p, std::int64_t first,
+                      float* q) const;
+    // fp8, nf4 and mxfp4 codes (one per byte) of n values of one group.
+    void elementCodes(const float* x, std::int64_t n, const ScaleParams& p,
+                      std::uint8_t* codes) const;
+
 private:
     TensorSource m_source;
     QuantSpec m_spec;
     std::int64_t m_groupSize = 1, m_groupsPerChannel = 0;
     float m_min = 0, m_max = 0;
+    std::int64_t m_nanCount = 0, m_infCount = 0, m_calibratedGroups = 0;
+    void calibrate(const Control& control);
     std::vector<ScaleParams> m_params;
 };
+
+inline StorageCost storageCost(const TensorInfo& t, const QuantSpec& spec)
+{
+    return storageCost(t, *spec.format, spec.granularity, spec.floatZero());
+}
+
+// The values of fp8, nf4 and mxfp4 codes of one group (the inverse of elementCodes).
+void decodeElements(const Format& f, const std::uint8_t* codes, std::int64_t n,
+                    const ScaleParams& p, float* y);
+
+inline Fp8Kind fp8Kind(const Format& f)
+{
+    return f.kind == FormatKind::Fp8E4M3 ? Fp8Kind::E4M3 : Fp8Kind::E5M2;
+}
 
 } // namespace qs

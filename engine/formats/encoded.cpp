@@ -1,8 +1,11 @@
 #include "formats/encoded.h"
 
+#include "analysis/group_params.h"
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"
 #include "formats/half.h"
+#include "formats/mxfp4.h"
+#include "formats/stochastic.h"
 
 #include <algorithm>
 #include <cstring>
@@ -12,15 +15,37 @@ namespace {
 
 constexpr std::int64_t kChunk = TensorQuantizer::kChunk;
 
-// Packs `n` codes that start at logical index e into 4-bit nibbles (low nibble first).
-void pack4(const std::int8_t* q, std::int64_t e, std::int64_t n, std::uint8_t* codes)
+// Packs n codes of `bits` bits (two's complement for signed codes) that start at logical
+// index e, low bits first. Work units start on byte boundaries (kUnit * bits is a multiple of
+// 8), so concurrent units never share a byte.
+void packBits(const std::int8_t* q, std::int64_t e, std::int64_t n, int bits, std::uint8_t* codes)
 {
-    for (std::int64_t k = 0; k < n; ++k) {
-        const std::int64_t idx = e + k;
-        std::uint8_t& b = codes[idx >> 1];
-        const auto nib = static_cast<std::uint8_t>(q[k] & 0x0f);
-        b = (idx & 1) ? static_cast<std::uint8_t>((b & 0x0f) | (nib << 4))
-                      : static_cast<std::uint8_t>((b & 0xf0) | nib);
+    const std::uint32_t mask = (1u << bits) - 1u;
+    std::int64_t bit = e * bits;
+    for (std::int64_t k = 0; k < n; ++k, bit += bits) {
+        const std::uint32_t v = (static_cast<std::uint32_t>(static_cast<std::uint8_t>(q[k])) & mask)
+                                << (bit & 7);
+        std::uint8_t* b = codes + (bit >> 3);
+        const std::uint32_t keep = ~(mask << (bit & 7));
+        b[0] = static_cast<std::uint8_t>((b[0] & keep) | v);
+        if ((bit & 7) + bits > 8) b[1] = static_cast<std::uint8_t>((b[1] & (keep >> 8)) | (v >> 8));
+    }
+}
+
+// The inverse of packBits; signed codes are sign-extended.
+void unpackBits(const std::uint8_t* codes, std::int64_t e, std::int64_t n, int bits, bool isSigned,
+                std::int8_t* q)
+{
+    const std::uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+    std::int64_t bit = e * bits;
+    for (std::int64_t k = 0; k < n; ++k, bit += bits) {
+        const std::uint8_t* b = codes + (bit >> 3);
+        std::uint32_t v = b[0];
+        if ((bit & 7) + bits > 8) v |= static_cast<std::uint32_t>(b[1]) << 8;
+        v = (v >> (bit & 7)) & mask;
+        const int code =
+            isSigned && (v & sign) ? static_cast<int>(v) - (1 << bits) : static_cast<int>(v);
+        q[k] = static_cast<std::int8_t>(code);
     }
 }
 
@@ -39,16 +64,23 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                          0);
     else
         enc.codes.assign(static_cast<std::size_t>((enc.numel * f.bits + 7) / 8), 0);
+    const QuantSpec& spec = qz.spec();
     if (f.scaled()) {
-        const bool group = qz.spec().granularity.kind == Granularity::Kind::Group;
+        const bool fp16Scale = f.integer() && spec.granularity.kind == Granularity::Kind::Group;
         for (const auto& p : qz.params()) {
-            if (group)
+            if (f.kind == FormatKind::Mxfp4)
+                enc.scalesE8M0.push_back(mxScaleByte(p));
+            else if (fp16Scale)
                 enc.scales16.push_back(f32ToF16(p.scale));
             else
                 enc.scales.push_back(p.scale);
-            if (f.affine()) enc.zeroPoints.push_back(static_cast<std::uint8_t>(p.zeroPoint));
+            if (spec.floatZero()) // exact: integer zero points up to 255 are fp16 numbers
+                enc.zeros16.push_back(f32ToF16(zeroValue(p)));
+            else if (f.affine())
+                enc.zeroPoints.push_back(static_cast<std::uint8_t>(p.zeroPoint));
         }
     }
+    const bool stochastic = spec.rounding == Rounding::Stochastic;
     const std::int64_t L = qz.source().perChannel();
     control.run(qz.numUnits(), [&](std::int64_t u) {
         float x[kChunk];
@@ -81,15 +113,25 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
             }
             qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
                 const ScaleParams& p = qz.groupParams(g);
-                if (f.affine())
-                    quantizeAffine(x + k, m, p, f.qmax, reinterpret_cast<std::uint8_t*>(q + k));
+                auto* u8 = reinterpret_cast<std::uint8_t*>(q + k);
+                const std::int64_t first = e + k; // logical index: stochastic rounding's counter
+                if (!f.integer())
+                    qz.elementCodes(x + k, m, p, u8);
+                else if (p.floatZero)
+                    quantizeAffineFloatZero(x + k, m, p, f.qmax, u8);
+                else if (stochastic && f.affine())
+                    quantizeAffineStochastic(x + k, m, p, f.qmax, spec.seed, first, u8);
+                else if (stochastic)
+                    quantizeSymmetricStochastic(x + k, m, p, f.qmax, spec.seed, first, q + k);
+                else if (f.affine())
+                    quantizeAffine(x + k, m, p, f.qmax, u8);
                 else
                     quantizeSymmetric(x + k, m, p, f.qmax, q + k);
             });
             if (f.bits == 8)
                 std::memcpy(enc.codes.data() + e, q, static_cast<std::size_t>(n));
             else
-                pack4(q, e, n, enc.codes.data());
+                packBits(q, e, n, f.bits, enc.codes.data());
         });
     });
     return enc;
@@ -130,25 +172,31 @@ void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float
             default:
                 break;
             }
-            if (f.bits == 8) {
+            if (f.bits == 8)
                 std::memcpy(q, enc.codes.data() + e, static_cast<std::size_t>(n));
-            } else {
-                for (std::int64_t k = 0; k < n; ++k) {
-                    const std::uint8_t b = enc.codes[static_cast<std::size_t>((e + k) >> 1)];
-                    const int nib = ((e + k) & 1) ? (b >> 4) : (b & 0x0f);
-                    // Symmetric 4-bit codes are two's complement nibbles.
-                    q[k] = static_cast<std::int8_t>(f.affine() ? nib : (nib >= 8 ? nib - 16 : nib));
-                }
-            }
+            else
+                unpackBits(enc.codes.data(), e, n, f.bits, f.kind == FormatKind::IntSymmetric, q);
             layout.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t gi) {
                 const auto g = static_cast<std::size_t>(gi);
+                const auto* u8 = reinterpret_cast<const std::uint8_t*>(q + k);
                 ScaleParams p; // from the stored form only, not from the quantizer's parameters
+                if (!f.integer()) {
+                    p.scale =
+                        f.kind == FormatKind::Mxfp4 ? e8m0Value(enc.scalesE8M0[g]) : enc.scales[g];
+                    decodeElements(f, u8, m, p, y + k);
+                    return;
+                }
                 p.scale = enc.scales16.empty() ? enc.scales[g] : f16ToF32(enc.scales16[g]);
-                p.zeroPoint = enc.zeroPoints.empty() ? 0 : enc.zeroPoints[g];
-                if (f.affine())
-                    dequantizeAffine(reinterpret_cast<const std::uint8_t*>(q + k), m, p, y + k);
-                else
+                if (!enc.zeros16.empty()) {
+                    p.floatZero = true;
+                    p.zero = f16ToF32(enc.zeros16[g]);
+                    dequantizeAffineFloatZero(u8, m, p, y + k);
+                } else if (f.affine()) {
+                    p.zeroPoint = enc.zeroPoints[g];
+                    dequantizeAffine(u8, m, p, y + k);
+                } else {
                     dequantizeSymmetric(q + k, m, p, y + k);
+                }
             });
         });
     });

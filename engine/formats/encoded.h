@@ -12,11 +12,15 @@ struct EncodedTensor
 {
     const Format* format = nullptr;
     std::int64_t numel = 0;
-    std::vector<std::uint8_t> codes;     // bit-packed in logical order, low bits first; ggml
-                                         // block formats: the blocks as ggml stores them
-    std::vector<float> scales;           // per tensor / per channel (fp32)
-    std::vector<std::uint16_t> scales16; // per group (fp16 bits)
-    std::vector<std::uint8_t> zeroPoints;
+    // Bit-packed in logical order (channel by channel; see TensorSource), low bits first, signed
+    // codes in two's complement; fp8: one byte per value; ggml block formats: the blocks as ggml
+    // stores them, in memory order.
+    std::vector<std::uint8_t> codes;
+    std::vector<float> scales;            // per group: integers per tensor / channel, fp8, nf4
+    std::vector<std::uint16_t> scales16;  // per group: integers with group:G (fp16 bits)
+    std::vector<std::uint8_t> scalesE8M0; // per group: mxfp4 (2^(b - 127))
+    std::vector<std::uint8_t> zeroPoints; // per group: affine integers
+    std::vector<std::uint16_t> zeros16;   // per group: affine integers calibrated by hqq (fp16)
 };
 
 // Computes the scales (pass 1) and the packed codes. Floating formats store their own bits.

@@ -43,6 +43,14 @@ ScaleParams affineParams(float minValue, float maxValue, int qmax, bool fp16Scal
     return withInverse(s, static_cast<int>(z));
 }
 
+ScaleParams floatZeroParams(float scale, float zero)
+{
+    ScaleParams p = withInverse(scale, 0);
+    p.zero = roundToF16(zero);
+    p.floatZero = true;
+    return p;
+}
+
 int quantizeSymmetricRef(float x, const ScaleParams& p, int qmax)
 {
     if (std::isnan(x)) return 0;
@@ -59,6 +67,14 @@ int quantizeAffineRef(float x, const ScaleParams& p, int qmax)
     const float q = std::clamp(static_cast<float>(p.zeroPoint) + std::clamp(r, -1024.0f, 1024.0f),
                                0.0f, static_cast<float>(qmax));
     return static_cast<int>(q);
+}
+
+int quantizeAffineFloatZeroRef(float x, const ScaleParams& p, int qmax)
+{
+    if (std::isnan(x)) x = 0.0f;
+    const float y = x * p.inv + p.zero;
+    if (std::isnan(y)) return 0; // Inf * 0 when the stored scale is 0: dequantizes to 0 anyway
+    return static_cast<int>(std::clamp(std::nearbyint(y), 0.0f, static_cast<float>(qmax)));
 }
 
 void quantizeSymmetricF(const float* x, std::int64_t n, const ScaleParams& p, int qmax, float* q)
@@ -109,6 +125,37 @@ void dequantizeAffine(const std::uint8_t* q, std::int64_t n, const ScaleParams& 
     const int zp = p.zeroPoint;
     for (std::int64_t i = 0; i < n; ++i)
         y[i] = static_cast<float>(static_cast<int>(q[i]) - zp) * s;
+}
+
+// The bounds 0 and qmax are integers, so clamping before rounding gives the reference's
+// clamp(nearbyint(y)), and the clamped y is small enough for roundMagic.
+void quantizeAffineFloatZeroF(const float* x, std::int64_t n, const ScaleParams& p, int qmax,
+                              float* q)
+{
+    const float inv = p.inv, z = p.zero, hi = static_cast<float>(qmax);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x[i] == x[i] ? x[i] : 0.0f;
+        q[i] = roundMagic(clampCode(v * inv + z, 0.0f, hi));
+    }
+}
+
+void quantizeAffineFloatZero(const float* x, std::int64_t n, const ScaleParams& p, int qmax,
+                             std::uint8_t* q)
+{
+    const float inv = p.inv, z = p.zero, hi = static_cast<float>(qmax);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x[i] == x[i] ? x[i] : 0.0f;
+        q[i] = static_cast<std::uint8_t>(
+            static_cast<int>(roundMagic(clampCode(v * inv + z, 0.0f, hi))));
+    }
+}
+
+void dequantizeAffineFloatZero(const std::uint8_t* q, std::int64_t n, const ScaleParams& p,
+                               float* y)
+{
+    const float s = p.scale, z = p.zero;
+    for (std::int64_t i = 0; i < n; ++i)
+        y[i] = (static_cast<float>(q[i]) - z) * s;
 }
 
 } // namespace qs

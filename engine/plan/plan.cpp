@@ -30,6 +30,19 @@ Precision parsePrecision(const json& j, const std::string& source, const std::st
             throw Error(source + ": " + where + ": bad granularity \"" + g->get<std::string>() +
                         "\" (tensor, channel or group:G)");
     }
+    if (const auto c = j.find("calibration"); c != j.end() && !c->is_null()) {
+        if (!c->is_string())
+            throw Error(source + ": " + where + ": \"calibration\" is not a string");
+        p.calibration = Calibration::parse(c->get<std::string>());
+        if (!p.calibration)
+            throw Error(source + ": " + where + ": bad calibration \"" + c->get<std::string>() +
+                        "\" (minmax, percentile:P, mse or hqq)");
+    }
+    if (const auto r = j.find("rounding"); r != j.end() && !r->is_null()) {
+        p.rounding = r->is_string() ? parseRounding(r->get<std::string>()) : std::nullopt;
+        if (!p.rounding)
+            throw Error(source + ": " + where + ": \"rounding\" is \"nearest\" or \"stochastic\"");
+    }
     return p;
 }
 
@@ -37,14 +50,21 @@ json precisionJson(const Precision& p)
 {
     json j = {{"format", p.format}};
     if (p.granularity) j["granularity"] = p.granularity->toString();
+    if (p.calibration) j["calibration"] = p.calibration->toString();
+    if (p.rounding) j["rounding"] = roundingName(*p.rounding);
     return j;
 }
 } // namespace
 
 Plan Plan::uniform(const std::string& format, const Granularity& granularity)
 {
+    return uniform(Precision{format, granularity, std::nullopt, std::nullopt});
+}
+
+Plan Plan::uniform(const Precision& precision)
+{
     Plan p;
-    p.defaultPrecision = Precision{format, granularity};
+    p.defaultPrecision = precision;
     return p;
 }
 
@@ -59,9 +79,15 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
     if (!j.is_object()) throw Error(source + ": a plan is a JSON object");
     Plan plan;
     for (auto it = j.begin(); it != j.end(); ++it)
-        if (it.key() != "default" && it.key() != "rules" && it.key() != "tensors")
+        if (it.key() != "default" && it.key() != "rules" && it.key() != "tensors" &&
+            it.key() != "seed")
             throw Error(source + ": unknown plan key \"" + it.key() +
-                        "\" (default, rules, tensors)");
+                        "\" (default, rules, tensors, seed)");
+    if (const auto s = j.find("seed"); s != j.end()) {
+        if (!s->is_number_unsigned())
+            throw Error(source + ": \"seed\" is not a non-negative integer");
+        plan.seed = s->get<std::uint64_t>();
+    }
     if (const auto d = j.find("default"); d != j.end() && !d->is_null())
         plan.defaultPrecision = parsePrecision(*d, source, "\"default\"");
     if (const auto r = j.find("rules"); r != j.end()) {
@@ -183,6 +209,7 @@ std::string Plan::toJson() const
     for (const auto& [name, p] : tensors)
         t[name] = precisionJson(p);
     if (!tensors.empty()) j["tensors"] = t;
+    if (seed != 0) j["seed"] = seed;
     return j.dump(2);
 }
 
@@ -222,6 +249,16 @@ std::optional<QuantSpec> Plan::resolve(const TensorInfo& t) const
         spec.granularity = *p->granularity;
     else if (defaultPrecision && defaultPrecision->granularity)
         spec.granularity = *defaultPrecision->granularity;
+    // Calibration and rounding likewise; they only mean something for integer formats.
+    const auto inherit = [&](auto member) {
+        const auto& own = (*p).*member;
+        return own ? own : defaultPrecision ? (*defaultPrecision).*member : own;
+    };
+    if (spec.format->integer()) {
+        spec.calibration = inherit(&Precision::calibration).value_or(Calibration{});
+        spec.rounding = inherit(&Precision::rounding).value_or(Rounding::Nearest);
+        spec.seed = seed;
+    }
     return spec;
 }
 

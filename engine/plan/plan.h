@@ -13,14 +13,21 @@
 namespace qs {
 
 // A format by name ("keep" leaves the tensor as stored) and, optionally, a granularity.
+// Calibration and rounding apply to the integer formats only.
 struct Precision
 {
+    Precision() = default;
+    Precision(std::string f, std::optional<Granularity> g = std::nullopt,
+              std::optional<Calibration> c = std::nullopt, std::optional<Rounding> r = std::nullopt)
+        : format(std::move(f)), granularity(g), calibration(c), rounding(r)
+    {
+    }
+
     std::string format;
     std::optional<Granularity> granularity;
-    bool operator==(const Precision& o) const
-    {
-        return format == o.format && granularity == o.granularity;
-    }
+    std::optional<Calibration> calibration;
+    std::optional<Rounding> rounding;
+    bool operator==(const Precision& o) const = default;
 };
 
 struct PlanRule
@@ -35,9 +42,11 @@ public:
     std::optional<Precision> defaultPrecision;
     std::vector<PlanRule> rules;
     std::map<std::string, Precision> tensors;
+    std::uint64_t seed = 0; // stochastic rounding
 
     // `--format F --granularity G` on the command line.
     static Plan uniform(const std::string& format, const Granularity& granularity);
+    static Plan uniform(const Precision& precision);
     // Throws qs::Error naming `source` (a file name) and the problem.
     static Plan fromJson(const std::string& text, const std::string& source);
     std::string toJson() const;

@@ -68,7 +68,7 @@ private slots:
         writeFile(
             tmp(QStringLiteral("overflow.safetensors")),
             st(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,800]}})", QByteArray(8, '\0')));
-        writeFile(tmp(QStringLiteral("bad-plan.json")), R"({"default": {"format": "int3"}})");
+        writeFile(tmp(QStringLiteral("bad-plan.json")), R"({"default": {"format": "int9"}})");
         writeFile(
             tmp(QStringLiteral("plan.json")),
             R"({"default": {"format": "int8", "granularity": "channel"}, "rules": [{"match": "mlp", "format": "int4", "granularity": "group:32"}]})");
@@ -95,8 +95,8 @@ private slots:
             << 2 << "either --format or --plan";
         QTest::addRow("unknown format")
             << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--format"),
-                           QStringLiteral("int3")}
-            << 2 << "unknown format 'int3'";
+                           QStringLiteral("int9")}
+            << 2 << "unknown format 'int9'";
         QTest::addRow("bad granularity")
             << QStringList{QStringLiteral("quantize"),      kExample,
                            QStringLiteral("--format"),      QStringLiteral("int8"),
@@ -122,7 +122,7 @@ private slots:
         QTest::addRow("bad plan") << QStringList{QStringLiteral("quantize"), kExample,
                                                  QStringLiteral("--plan"),
                                                  tmp(QStringLiteral("bad-plan.json"))}
-                                  << 3 << "bad-plan.json: \"default\": unknown format \"int3\"";
+                                  << 3 << "bad-plan.json: \"default\": unknown format \"int9\"";
         QTest::addRow("missing plan")
             << QStringList{QStringLiteral("quantize"), kExample, QStringLiteral("--plan"),
                            tmp(QStringLiteral("none.json"))}
@@ -360,7 +360,8 @@ private slots:
         const QJsonObject o = json(r);
         QVERIFY(o.value(QStringLiteral("read_gbps")).toDouble() > 0);
         const QJsonArray formats = o.value(QStringLiteral("formats")).toArray();
-        QCOMPARE(formats.size(), 17); // 7 float/int formats and 10 ggml block formats
+        // 3 float, 2 fp8, 14 integer, nf4, mxfp4 and 10 ggml block formats
+        QCOMPARE(formats.size(), 31);
         for (const auto& v : formats)
             for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps"})
                 QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);

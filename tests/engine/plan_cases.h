@@ -14,7 +14,7 @@ inline constexpr PlanErrorCase kPlanErrors[] = {
     {"not an object", "[]", "a plan is a JSON object"},
     {"number overflow", R"({"default": {"format": "int8", "x": 1e99999}})", "invalid JSON"},
     {"unknown key", R"({"defaults": {}})", "unknown plan key \"defaults\""},
-    {"unknown format", R"({"default": {"format": "int3"}})", "unknown format \"int3\""},
+    {"unknown format", R"({"default": {"format": "int9"}})", "unknown format \"int9\""},
     {"bad granularity", R"({"default": {"format": "int8", "granularity": "group:0"}})",
      "bad granularity"},
     {"rule without match", R"({"rules": [{"format": "int8"}]})", "rule 1 needs a \"match\" string"},

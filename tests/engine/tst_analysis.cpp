@@ -4,6 +4,9 @@
 #include "core/error.h"
 #include "formats/encoded.h"
 #include "formats/half.h"
+#include "formats/minifloat.h"
+#include "formats/mxfp4.h"
+#include "formats/nf4.h"
 #include "formats/storage.h"
 #include "testutil.h"
 
@@ -28,8 +31,14 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
             const Granularity& g)
 {
     const std::int64_t n = shapeNumel(shape);
+    // The layouts as the README states them: integers and fp8 follow the granularity; nf4 takes
+    // blocks of G (default 64) of the flattened tensor; mxfp4 blocks of 32 in each slice of
+    // axis 0.
+    const bool perChannel = ((f.integer() || f.fp8()) && g.kind != Granularity::Kind::Tensor) ||
+                            f.kind == FormatKind::Mxfp4;
+    if (f.kind == FormatKind::Mxfp4) axis = 0;
     std::int64_t C = 1, inner = 1;
-    if (f.scaled() && g.kind != Granularity::Kind::Tensor) {
+    if (perChannel) {
         C = shape[static_cast<std::size_t>(axis)];
         for (std::size_t a = static_cast<std::size_t>(axis) + 1; a < shape.size(); ++a)
             inner *= shape[a];
@@ -37,7 +46,13 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
         inner = n;
     }
     const std::int64_t L = n / C;
-    const std::int64_t G = (f.scaled() && g.kind == Granularity::Kind::Group) ? g.groupSize : L;
+    std::int64_t G = L;
+    if ((f.integer() || f.fp8() || f.kind == FormatKind::Nf4) && g.kind == Granularity::Kind::Group)
+        G = g.groupSize;
+    else if (f.kind == FormatKind::Nf4)
+        G = 64;
+    else if (f.kind == FormatKind::Mxfp4)
+        G = 32;
     auto mem = [&](std::int64_t c, std::int64_t j) {
         return ((j / inner) * C + c) * inner + j % inner;
     };
@@ -54,10 +69,14 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
             }
             const bool fp16Scale = g.kind == Granularity::Kind::Group;
             ScaleParams p;
+            const float amax = std::max(std::fabs(mn), std::fabs(mx));
             if (f.affine())
                 p = affineParams(mn, mx, f.qmax, fp16Scale);
-            else if (f.scaled())
-                p = symmetricParams(std::max(std::fabs(mn), std::fabs(mx)), f.qmax, fp16Scale);
+            else if (f.integer())
+                p = symmetricParams(amax, f.qmax, fp16Scale);
+            const Fp8Kind k8 = f.kind == FormatKind::Fp8E4M3 ? Fp8Kind::E4M3 : Fp8Kind::E5M2;
+            const float s8 = f.fp8() ? fp8Scale(k8, amax) : 0.0f;
+            const float mxX = e8m0Value(mxfp4ScaleByte(amax));
             for (std::int64_t j = g0; j < g1; ++j) {
                 const auto i = static_cast<std::size_t>(mem(c, j));
                 float d = x[i];
@@ -67,15 +86,21 @@ Naive naive(const std::vector<float>& x, const Shape& shape, int axis, const For
                     d = bf16ToF32(f32ToBf16(x[i]));
                 else if (f.affine())
                     d = dequantizeCode(quantizeAffineRef(x[i], p, f.qmax), p);
-                else if (f.scaled())
+                else if (f.integer())
                     d = dequantizeCode(quantizeSymmetricRef(x[i], p, f.qmax), p);
+                else if (f.fp8())
+                    d = fp8Decode(k8, fp8QuantizeRef(k8, x[i], s8)) * s8;
+                else if (f.kind == FormatKind::Nf4)
+                    d = nf4Level(nf4EncodeRef(x[i] * (1.0f / amax))) * amax;
+                else if (f.kind == FormatKind::Mxfp4)
+                    d = fp4e2m1Decode(fp4e2m1EncodeRef(x[i] / mxX)) * mxX;
                 r.deq[i] = d;
                 const long double w = x[i], e = static_cast<long double>(x[i]) - d;
                 r.w2 += w * w;
                 r.e2 += e * e;
                 r.d2 += static_cast<long double>(d) * d;
                 r.wd += w * d;
-                r.se2 += e * e * p.inv * p.inv;
+                if (f.integer()) r.se2 += e * e * p.inv * p.inv;
                 r.maxe = std::max(r.maxe, static_cast<double>(std::fabs(x[i] - d)));
             }
         }
@@ -157,7 +182,7 @@ private slots:
         QVERIFY(close(a.sums.sumD2, ref.d2, 1e-7L));
         QVERIFY(close(a.sums.sumWD, ref.wd, 1e-7L));
         QCOMPARE(a.sums.maxAbsError, ref.maxe);
-        if (f.scaled()) {
+        if (f.integer()) {
             QVERIFY(a.sums.rmseOverScale().has_value());
             QVERIFY(close(a.sums.sumScaledE2, ref.se2, 1e-5L));
             QVERIFY(*a.sums.rmseOverScale() < 0.5); // |error| <= s/2 without clipping
@@ -399,7 +424,40 @@ private slots:
             {reinterpret_cast<const std::byte*>(x.data()), 24}, info,
             QuantSpec{findFormat("int8"), Granularity{Granularity::Kind::Channel, 0}});
         const auto a = analyzeTensor(qz, Control{}); // must not crash or hang
-        QCOMPARE(a.original.total(), std::uint64_t(6));
+        // NaN and Inf are counted, and left out of the ranges, metrics and histograms.
+        QCOMPARE(a.nanCount, std::int64_t(1));
+        QCOMPARE(a.infCount, std::int64_t(1));
+        QCOMPARE(a.original.total(), std::uint64_t(4));
+        QCOMPARE(a.error.total(), std::uint64_t(4));
+        QCOMPARE(a.sums.count, std::uint64_t(4));
+        QCOMPARE(a.minValue, -1.0f);
+        QVERIFY(std::isfinite(a.sums.sumE2) && a.sums.sqnrDb().has_value());
+        // Row 0's scale comes from its finite value -1 alone: Inf saturates to +127 * s = 1,
+        // NaN quantizes to 0.
+        std::vector<float> out(6);
+        dequantizeTensor(qz, out.data(), Control{});
+        QCOMPARE(out[0], 0.0f);
+        QCOMPARE(out[1], 127.0f * (1.0f / 127.0f));
+        QCOMPARE(out[2], -127.0f * (1.0f / 127.0f));
+
+        // The same counts through the vectorised paths (runs of 8 and more), any position.
+        std::vector<float> big = test::normalData(1000, 5);
+        std::int64_t nans = 0, infs = 0;
+        for (std::size_t i = 3; i < big.size(); i += 37) {
+            big[i] = (i % 2) ? NAN : (i % 3 ? INFINITY : -INFINITY);
+            ++((i % 2) ? nans : infs);
+        }
+        TensorQuantizer bq(
+            {reinterpret_cast<const std::byte*>(big.data()), big.size() * 4},
+            test::f32Info("b", {10, 100}),
+            QuantSpec{findFormat("int4"), Granularity{Granularity::Kind::Group, 16}});
+        const auto ba = analyzeTensor(bq, Control{});
+        QCOMPARE(ba.nanCount, nans);
+        QCOMPARE(ba.infCount, infs);
+        QCOMPARE(ba.sums.count, std::uint64_t(1000 - nans - infs));
+        QCOMPARE(ba.original.total(), ba.sums.count);
+        QCOMPARE(ba.dequantized.total(), ba.sums.count);
+        QVERIFY(std::isfinite(ba.sums.sumE2));
 
         std::vector<float> zeros(64, 0.0f);
         const TensorInfo zi = test::f32Info("z", {8, 8});
