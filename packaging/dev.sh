@@ -56,6 +56,13 @@ case "${1:-}" in
   test)
     install_missing
     configure_and_build
+    # The GGUF export test reads files back with an independent reader (@huggingface/gguf) when
+    # node and the npm registry are available; without them that check is skipped.
+    if command -v npm >/dev/null 2>&1; then
+      say "installing the npm test dependencies in tests/export"
+      npm ci --prefix "$root/tests/export" --no-audit --no-fund --loglevel=error ||
+        say "npm ci failed: the independent GGUF reader check will be skipped"
+    fi
     say "running the tests headless (QT_QPA_PLATFORM=offscreen)"
     cd "$build"
     QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900

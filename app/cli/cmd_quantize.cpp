@@ -2,6 +2,7 @@
 #include "analysis/analyze.h"
 #include "cli.h"
 #include "core/error.h"
+#include "export/export.h"
 #include "formats/ideal_sqnr.h"
 #include "formats/storage.h"
 #include "io/model.h"
@@ -228,7 +229,7 @@ int cmdQuantize(const std::vector<std::string>& argv)
 {
     const Args args(argv, {"json"},
                     {"format", "granularity", "calibration", "rounding", "seed", "plan", "threads",
-                     "export-dequantized"});
+                     "export", "export-dequantized"});
     if (args.positionals().size() != 1) throw UsageError("quantize needs exactly one MODEL path");
     const Plan plan = loadPlan(args);
     const int threads = args.intOption("threads", QThread::idealThreadCount(), 1, 1024);
@@ -265,6 +266,14 @@ int cmdQuantize(const std::vector<std::string>& argv)
     if (showProgress) std::fprintf(stderr, "\r%40s\r", "");
     if (const auto out = args.option("export-dequantized"))
         exportDequantized(*out, *model, rows, control);
+    if (const auto out = args.option("export")) {
+        std::vector<ExportTensor> tensors;
+        for (const auto& r : rows)
+            tensors.push_back({r.tensor, r.spec});
+        ExportOptions options;
+        options.control = control;
+        exportModel(*out, *model, tensors, options);
+    }
 
     if (args.flag("json")) {
         Json tensors = Json::array();

@@ -6,6 +6,7 @@
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"
 #include "formats/half.h"
+#include "formats/half_bulk.h"
 #include "formats/minifloat.h"
 #include "formats/mxfp4.h"
 #include "formats/nf4.h"
@@ -34,6 +35,9 @@ struct RangeStat
     float mx = -std::numeric_limits<float>::infinity();
     std::int64_t nans = 0, infs = 0;
     // x may be unaligned (it can point straight into a mapped file): loads go through memcpy.
+    // The vector loop assumes finite values and only notes whether it met a NaN or an
+    // infinity (a NaN never compares less or greater, an infinity shows in the range); a run
+    // that holds one is scanned again by the exact scalar loop, which counts and skips them.
     void add(const void* data, std::int64_t n)
     {
         using simd::v4f, simd::v4i;
@@ -42,41 +46,51 @@ struct RangeStat
         float a = mn, b = mx;
         std::int64_t i = 0;
         if (n >= 8) {
-            // A NaN never compares less or greater, so minKeep/maxKeep skip it; an infinite
-            // lane is replaced by the running value first.
-            const v4f infv = {inf, inf, inf, inf};
             v4f lo0 = {a, a, a, a}, lo1 = lo0, hi0 = {b, b, b, b}, hi1 = hi0;
-            v4i nan = {}, nonfinite = {};
+            v4i nan = {};
             for (; i + 8 <= n; i += 8) {
                 v4f v0, v1;
                 std::memcpy(&v0, x + i * 4, 16);
                 std::memcpy(&v1, x + i * 4 + 16, 16);
-                const v4i f0 = simd::abs(v0) < infv, f1 = simd::abs(v1) < infv;
-                nan += (v0 != v0) + (v1 != v1); // true lanes are -1
-                nonfinite += ~f0 + ~f1;
-                lo0 = simd::minKeep(f0 ? v0 : lo0, lo0);
-                lo1 = simd::minKeep(f1 ? v1 : lo1, lo1);
-                hi0 = simd::maxKeep(f0 ? v0 : hi0, hi0);
-                hi1 = simd::maxKeep(f1 ? v1 : hi1, hi1);
+                nan |= (v0 != v0) | (v1 != v1);
+                lo0 = simd::minKeep(v0, lo0);
+                lo1 = simd::minKeep(v1, lo1);
+                hi0 = simd::maxKeep(v0, hi0);
+                hi1 = simd::maxKeep(v1, hi1);
             }
             a = simd::hmin(simd::minKeep(lo0, lo1));
             b = simd::hmax(simd::maxKeep(hi0, hi1));
-            const std::int64_t nn = -(std::int64_t{nan[0]} + nan[1] + nan[2] + nan[3]);
-            nans += nn;
-            infs += -(std::int64_t{nonfinite[0]} + nonfinite[1] + nonfinite[2] + nonfinite[3]) - nn;
+            if ((nan[0] | nan[1] | nan[2] | nan[3]) || a == -inf || b == inf) {
+                addExact(x, n);
+                return;
+            }
         }
         for (; i < n; ++i) {
             float v;
             std::memcpy(&v, x + i * 4, 4);
             if (!(std::fabs(v) < inf)) {
-                ++(v != v ? nans : infs);
-                continue;
+                addExact(x, n); // restarts from the state before this call
+                return;
             }
             a = v < a ? v : a;
             b = v > b ? v : b;
         }
         mn = a;
         mx = b;
+    }
+    void addExact(const std::byte* x, std::int64_t n)
+    {
+        constexpr float inf = std::numeric_limits<float>::infinity();
+        for (std::int64_t i = 0; i < n; ++i) {
+            float v;
+            std::memcpy(&v, x + i * 4, 4);
+            if (!(std::fabs(v) < inf)) {
+                ++(v != v ? nans : infs);
+                continue;
+            }
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+        }
     }
     void merge(const RangeStat& o)
     {
@@ -251,14 +265,18 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
     case FormatKind::Float32:
         std::copy(x, x + n, d);
         break;
-    case FormatKind::Float16:
+    case FormatKind::Float16: {
+        std::uint16_t h[kChunk];
+        f32ToF16Bulk(x, n, h);
         for (std::int64_t i = 0; i < n; ++i)
-            d[i] = roundToF16(x[i]);
-        break;
-    case FormatKind::BFloat16:
+            d[i] = f16ToF32(h[i]);
+    } break;
+    case FormatKind::BFloat16: {
+        std::uint16_t h[kChunk];
+        f32ToBf16Bulk(x, n, h);
         for (std::int64_t i = 0; i < n; ++i)
-            d[i] = roundToBf16(x[i]);
-        break;
+            d[i] = bf16ToF32(h[i]);
+    } break;
     case FormatKind::GgmlBlock: {
         const DType t = f.blockType;
         const std::int64_t qk = dtypeBlockSize(t);

@@ -4,6 +4,7 @@
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"
 #include "formats/half.h"
+#include "formats/half_bulk.h"
 #include "formats/mxfp4.h"
 #include "formats/stochastic.h"
 
@@ -53,8 +54,9 @@ void unpackBits(const std::uint8_t* codes, std::int64_t e, std::int64_t n, int b
 
 EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
 {
-    qz.computeScales(control);
     const Format& f = *qz.spec().format;
+    // Formats without scales need no first pass over the data.
+    if (f.scaled()) qz.computeScales(control);
     EncodedTensor enc;
     enc.format = &f;
     enc.numel = qz.source().numel();
@@ -84,7 +86,7 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     const std::int64_t L = qz.source().perChannel();
     control.run(qz.numUnits(), [&](std::int64_t u) {
         float x[kChunk];
-        std::int8_t q[kChunk];
+        std::int8_t qbuf[kChunk];
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             qz.source().read(c, j, n, x);
@@ -94,13 +96,15 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                 std::memcpy(enc.codes.data() + e * 4, x, static_cast<std::size_t>(n) * 4);
                 return;
             case FormatKind::Float16:
-            case FormatKind::BFloat16:
-                for (std::int64_t k = 0; k < n; ++k) {
-                    const std::uint16_t h =
-                        f.kind == FormatKind::Float16 ? f32ToF16(x[k]) : f32ToBf16(x[k]);
-                    std::memcpy(enc.codes.data() + (e + k) * 2, &h, 2);
-                }
+            case FormatKind::BFloat16: {
+                std::uint16_t h[kChunk]; // converted whole, then stored with one copy
+                if (f.kind == FormatKind::Float16)
+                    f32ToF16Bulk(x, n, h);
+                else
+                    f32ToBf16Bulk(x, n, h);
+                std::memcpy(enc.codes.data() + e * 2, h, static_cast<std::size_t>(n) * 2);
                 return;
+            }
             case FormatKind::GgmlBlock: {
                 const std::int64_t qk = dtypeBlockSize(f.blockType);
                 const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
@@ -111,6 +115,9 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
             default:
                 break;
             }
+            // 8-bit codes go straight to their place; narrower ones are packed afterwards.
+            std::int8_t* const q =
+                f.bits == 8 ? reinterpret_cast<std::int8_t*>(enc.codes.data() + e) : qbuf;
             qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
                 const ScaleParams& p = qz.groupParams(g);
                 auto* u8 = reinterpret_cast<std::uint8_t*>(q + k);
@@ -128,10 +135,7 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                 else
                     quantizeSymmetric(x + k, m, p, f.qmax, q + k);
             });
-            if (f.bits == 8)
-                std::memcpy(enc.codes.data() + e, q, static_cast<std::size_t>(n));
-            else
-                packBits(q, e, n, f.bits, enc.codes.data());
+            if (f.bits != 8) packBits(q, e, n, f.bits, enc.codes.data());
         });
     });
     return enc;

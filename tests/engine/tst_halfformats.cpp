@@ -2,6 +2,7 @@
 // (libgcc's correctly rounded conversions) and an exact nearest-value search for bf16.
 #include "core/error.h"
 #include "formats/half.h"
+#include "formats/half_bulk.h"
 #include "testutil.h"
 
 #include <QtTest>
@@ -108,6 +109,53 @@ private slots:
             ++checked;
         }
         QVERIFY(checked > 100000);
+    }
+
+    void bulkConversionMatchesScalar_data()
+    {
+        // Every 7th float32 bit pattern, plus every pattern around binary16's subnormal range
+        // and its overflow threshold, where rounding is most delicate.
+        QTest::addColumn<quint64>("begin");
+        QTest::addColumn<quint64>("end");
+        QTest::addColumn<quint64>("step");
+        QTest::newRow("stride 7") << quint64(0) << (quint64(1) << 32) << quint64(7);
+        for (quint64 sign : {quint64(0), quint64(0x80000000)}) {
+            QTest::addRow("subnormals %llx", sign)
+                << (sign | 0x33000000) << (sign | 0x38801000) << quint64(1);
+            QTest::addRow("overflow %llx", sign)
+                << (sign | 0x477fe000) << (sign | 0x47801000) << quint64(1);
+            QTest::addRow("specials %llx", sign)
+                << (sign | 0x7f7ff000) << (sign | 0x80000000) << quint64(1);
+        }
+    }
+    void bulkConversionMatchesScalar()
+    {
+        QFETCH(quint64, begin);
+        QFETCH(quint64, end);
+        QFETCH(quint64, step);
+        constexpr std::size_t kBatch = 1 << 16;
+        std::vector<float> x(kBatch);
+        std::vector<std::uint16_t> h(kBatch), p(kBatch), b(kBatch);
+        for (quint64 v = begin; v < end;) {
+            std::size_t n = 0;
+            for (; n < kBatch && v < end; ++n, v += step)
+                x[n] = std::bit_cast<float>(static_cast<std::uint32_t>(v));
+            const auto len = static_cast<std::int64_t>(n);
+            f32ToF16Bulk(x.data(), len, h.data());
+            f32ToF16BulkPortable(x.data(), len, p.data());
+            f32ToBf16Bulk(x.data(), len, b.data());
+            for (std::size_t i = 0; i < n; ++i)
+                if (h[i] != f32ToF16(x[i]) || p[i] != h[i] || b[i] != f32ToBf16(x[i]))
+                    QFAIL(qPrintable(QStringLiteral("bits 0x%1: f16 %2/%3 (scalar %4), bf16 %5 "
+                                                    "(scalar %6)")
+                                         .arg(std::bit_cast<std::uint32_t>(x[i]), 0, 16)
+                                         .arg(h[i], 0, 16)
+                                         .arg(p[i], 0, 16)
+                                         .arg(f32ToF16(x[i]), 0, 16)
+                                         .arg(b[i], 0, 16)
+                                         .arg(f32ToBf16(x[i]), 0, 16)));
+        }
+        if (!f16cAvailable()) qInfo("no F16C on this CPU: only the portable path was checked");
     }
 
     void f16DecodeAllCodes()

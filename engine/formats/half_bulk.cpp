@@ -1,0 +1,61 @@
+#include "formats/half_bulk.h"
+
+#include "formats/half.h"
+
+#include <immintrin.h>
+
+namespace qs {
+namespace {
+
+// Compiled for F16C only; called only after the run-time check. _MM_FROUND_TO_NEAREST_INT
+// rounds to nearest even; MXCSR is left at its default (no flush to zero), so subnormal halves
+// are produced exactly as the scalar code produces them.
+__attribute__((target("avx,f16c"))) void f16cConvert(const float* x, std::int64_t n,
+                                                     std::uint16_t* h)
+{
+    std::int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        const __m128i r = _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), r);
+    }
+    for (; i < n; ++i)
+        h[i] = f32ToF16(x[i]);
+}
+
+const bool kF16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+
+} // namespace
+
+bool f16cAvailable()
+{
+    return kF16c;
+}
+
+void f32ToF16BulkPortable(const float* x, std::int64_t n, std::uint16_t* h)
+{
+    for (std::int64_t i = 0; i < n; ++i)
+        h[i] = f32ToF16(x[i]);
+}
+
+void f32ToF16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
+{
+    if (kF16c)
+        f16cConvert(x, n, h);
+    else
+        f32ToF16BulkPortable(x, n, h);
+}
+
+void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
+{
+    // f32ToBf16 written as selects, so that the loop vectorises.
+    for (std::int64_t i = 0; i < n; ++i) {
+        std::uint32_t b;
+        __builtin_memcpy(&b, x + i, 4);
+        const std::uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+        const std::uint32_t nan = (b >> 16) | 0x40u;
+        h[i] = static_cast<std::uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+    }
+}
+
+} // namespace qs
