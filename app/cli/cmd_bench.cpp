@@ -95,7 +95,7 @@ std::pair<double, double> listingSeconds(int repeats)
 
 int cmdBench(const std::vector<std::string>& argv)
 {
-    const Args args(argv, {"json"}, {"threads", "shape", "repeats", "formats"});
+    const Args args(argv, {"json"}, {"threads", "shape", "repeats", "formats", "calibration"});
     if (!args.positionals().empty()) throw UsageError("bench takes no arguments");
     const int threads = args.intOption("threads", 1, 1, 1024);
     const int repeats = args.intOption("repeats", 3, 1, 100);
@@ -124,19 +124,28 @@ int cmdBench(const std::vector<std::string>& argv)
     Control control;
     control.executor = &executor;
 
+    std::optional<Calibration> calibration;
+    if (const auto c = args.option("calibration")) {
+        calibration = Calibration::parse(*c);
+        if (!calibration)
+            throw UsageError("bad calibration '" + *c + "' (minmax, percentile:P, mse or hqq)");
+    }
+    const double readGbps = gb / readSec;
+
     Json list = Json::array();
     std::vector<float> out(static_cast<std::size_t>(n));
     if (!args.flag("json"))
-        std::printf("%-7s %7s %14s %16s %13s\n", "format", "threads", "quantize GB/s",
-                    "dequantize GB/s", "analyze GB/s");
+        std::printf("%-9s %7s %14s %16s %13s   %s\n", "format", "threads", "quantize GB/s",
+                    "dequantize GB/s", "analyze GB/s", "(each / read baseline)");
     const std::string only = args.option("formats").value_or("");
     for (const auto& f : formats()) {
         if (!only.empty() &&
             ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos)
             continue;
-        const QuantSpec spec{&f, f.takesGranularity() && f.kind != FormatKind::Nf4
-                                     ? Granularity{Granularity::Kind::Channel, 0}
-                                     : Granularity{}};
+        QuantSpec spec{&f, f.takesGranularity() && f.kind != FormatKind::Nf4
+                               ? Granularity{Granularity::Kind::Channel, 0}
+                               : Granularity{}};
+        if (calibration && f.integer()) spec.calibration = *calibration;
         TensorQuantizer qz(bytes, info, spec);
         EncodedTensor enc;
         const double qSec = bestSeconds(repeats, [&] { enc = encodeTensor(qz, control); });
@@ -145,18 +154,25 @@ int cmdBench(const std::vector<std::string>& argv)
         TensorAnalysis a;
         const double aSec = bestSeconds(repeats, [&] { a = analyzeTensor(qz, control); });
         sink += out[static_cast<std::size_t>(n / 2)] + static_cast<float>(a.sums.sumE2);
+        const double q = gb / qSec, d = gb / dSec, an = gb / aSec;
         list.push_back({{"name", f.name},
                         {"threads", threads},
-                        {"quantize_gbps", number(gb / qSec)},
-                        {"dequantize_gbps", number(gb / dSec)},
-                        {"analyze_gbps", number(gb / aSec)}});
+                        {"granularity", spec.granularity.toString()},
+                        {"calibration", f.integer() ? Json(spec.calibration.toString()) : Json()},
+                        {"quantize_gbps", number(q)},
+                        {"dequantize_gbps", number(d)},
+                        {"analyze_gbps", number(an)},
+                        {"quantize_vs_read", number(q / readGbps)},
+                        {"dequantize_vs_read", number(d / readGbps)},
+                        {"analyze_vs_read", number(an / readGbps)}});
         if (!args.flag("json"))
-            std::printf("%-7.*s %7d %14.2f %16.2f %13.2f\n", static_cast<int>(f.name.size()),
-                        f.name.data(), threads, gb / qSec, gb / dSec, gb / aSec);
+            std::printf("%-9.*s %7d %14.2f %16.2f %13.2f   %.3f %.3f %.3f\n",
+                        static_cast<int>(f.name.size()), f.name.data(), threads, q, d, an,
+                        q / readGbps, d / readGbps, an / readGbps);
     }
     const auto [listSec, listReadSec] = listingSeconds(std::max(repeats, 5));
     if (args.flag("json")) {
-        printJson({{"read_gbps", number(gb / readSec)},
+        printJson({{"read_gbps", number(readGbps)},
                    {"shape", {rows, cols}},
                    {"formats", list},
                    {"list_1000_tensors_ms", number(listSec * 1e3)},

@@ -363,7 +363,8 @@ private slots:
         // 3 float, 2 fp8, 14 integer, nf4, mxfp4 and 10 ggml block formats
         QCOMPARE(formats.size(), 31);
         for (const auto& v : formats)
-            for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps"})
+            for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps",
+                                  "quantize_vs_read", "dequantize_vs_read", "analyze_vs_read"})
                 QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);
     }
 };
