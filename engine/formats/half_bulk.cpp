@@ -2,6 +2,7 @@
 
 #include "formats/half.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 namespace qs {
@@ -23,7 +24,21 @@ __attribute__((target("avx,f16c"))) void f16cConvert(const float* x, std::int64_
         h[i] = f32ToF16(x[i]);
 }
 
-const bool kF16c = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+// CPUID leaf 1: ECX bit 29 F16C, bit 28 AVX, bit 27 OSXSAVE; XGETBV must show the OS saving
+// the YMM registers. (Asked directly: not every compiler's __builtin_cpu_supports knows f16c.)
+bool detectF16c()
+{
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    constexpr unsigned kF16cBit = 1u << 29, kAvxBit = 1u << 28, kOsxsaveBit = 1u << 27;
+    if ((c & (kF16cBit | kAvxBit | kOsxsaveBit)) != (kF16cBit | kAvxBit | kOsxsaveBit))
+        return false;
+    unsigned lo = 0, hi = 0;
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & 0x6u) == 0x6u; // XMM and YMM state enabled
+}
+
+const bool kF16c = detectF16c();
 
 } // namespace
 
