@@ -50,6 +50,14 @@ QString decibels(double db)
     return locale().toString(db, 'f', 1);
 }
 
+QString signedDecibels(double db)
+{
+    const QString magnitude = decibels(std::abs(db));
+    // Compare what is shown, so that -0.04 does not appear as "-0.0".
+    if (magnitude == decibels(0.0)) return magnitude;
+    return (db < 0 ? QStringLiteral("\u2212") : QStringLiteral("+")) + magnitude;
+}
+
 QString scientific(double v)
 {
     if (v == 0.0) return QStringLiteral("0");

@@ -32,7 +32,8 @@ LayerBrowser::LayerBrowser(LayerTableModel* model, QWidget* parent)
     m_view->setObjectName(QStringLiteral("layerTable"));
     m_view->setModel(m_proxy);
     m_view->setItemDelegate(new PrecisionDelegate(LayerTableModel::FormatColumn,
-                                                  LayerTableModel::GranularityColumn, m_view));
+                                                  LayerTableModel::GranularityColumn,
+                                                  LayerTableModel::CalibrationColumn, m_view));
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::SelectedClicked |
@@ -86,6 +87,8 @@ void LayerBrowser::applyColumnWidths()
                      width(QStringLiteral("uint8 \u25be"), LayerTableModel::FormatColumn));
     h->resizeSection(LayerTableModel::GranularityColumn,
                      width(QStringLiteral("group:128"), LayerTableModel::GranularityColumn));
+    h->resizeSection(LayerTableModel::CalibrationColumn,
+                     width(QStringLiteral("percentile:99.9"), LayerTableModel::CalibrationColumn));
     h->resizeSection(LayerTableModel::BytesBeforeColumn,
                      width(QStringLiteral("999.9 MiB"), LayerTableModel::BytesBeforeColumn));
     h->resizeSection(LayerTableModel::BytesAfterColumn,
@@ -94,6 +97,8 @@ void LayerBrowser::applyColumnWidths()
                      width(QStringLiteral("32.00"), LayerTableModel::BitsColumn));
     h->resizeSection(LayerTableModel::SqnrColumn,
                      width(QStringLiteral("100.0"), LayerTableModel::SqnrColumn));
+    h->resizeSection(LayerTableModel::VsIdealColumn,
+                     width(QStringLiteral("\u221210.0"), LayerTableModel::VsIdealColumn));
     h->resizeSection(LayerTableModel::MseColumn,
                      width(QStringLiteral("1.23e-05"), LayerTableModel::MseColumn));
 }
@@ -110,6 +115,19 @@ void LayerBrowser::selectFirstRow()
     m_view->selectRow(0);
     m_view->setCurrentIndex(m_proxy->index(0, LayerTableModel::NameColumn));
     m_view->scrollToTop();
+}
+
+void LayerBrowser::selectSourceRow(int sourceRow)
+{
+    if (sourceRow < 0 || sourceRow >= m_model->rowCount()) return;
+    QModelIndex index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    if (!index.isValid()) { // hidden by the name filter, which must not hide the choice
+        m_filter->clear();
+        index = m_proxy->mapFromSource(m_model->index(sourceRow, 0));
+    }
+    m_view->selectRow(index.row());
+    m_view->setCurrentIndex(index);
+    m_view->scrollTo(index);
 }
 
 void LayerBrowser::onCurrentChanged()

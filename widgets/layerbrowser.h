@@ -22,6 +22,8 @@ public:
     QLineEdit* filterEdit() const { return m_filter; }
     int currentRow() const; // row of the source model, -1 when nothing is selected
     void selectFirstRow();
+    // Makes a row of the source model current (clearing a filter that hides it) and shows it.
+    void selectSourceRow(int sourceRow);
 
 signals:
     void currentRowChanged(int sourceRow); // -1 when the selection becomes empty

@@ -21,10 +21,12 @@ public:
         ParamsColumn,
         FormatColumn,
         GranularityColumn,
+        CalibrationColumn,
         BytesBeforeColumn,
         BytesAfterColumn,
         BitsColumn,
         SqnrColumn,
+        VsIdealColumn, // measured SQNR minus an ideal uniform quantizer's with as many bits
         MseColumn,
         ColumnCount
     };
@@ -48,11 +50,16 @@ private:
     QVariant displayText(int row, int column) const;
     QVariant sortValue(int row, int column) const;
     QVariant toolTip(int row, int column) const;
+    QVariant calibrationToolTip(int row) const;
     bool isEditable(int row, int column) const;
     // The row's result was computed for an earlier precision; a newer one is on its way.
     bool isPending(int row) const;
     QString formatName(int row) const;
     std::optional<Granularity> granularity(int row) const; // nullopt when it does not apply
+    std::optional<Calibration> calibration(int row) const; // nullopt when it does not apply
+    // The precision an edit of a Format, Granularity or Calibration cell asks for; nullopt when
+    // the text is not valid there.
+    std::optional<Precision> editedPrecision(int row, int column, const QString& text) const;
     void rowChanged(int row);
     void beginReset();
     void endReset();

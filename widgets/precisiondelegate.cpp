@@ -9,16 +9,23 @@
 
 namespace qs {
 
-PrecisionDelegate::PrecisionDelegate(int formatColumn, int granularityColumn, QObject* parent)
+PrecisionDelegate::PrecisionDelegate(int formatColumn, int granularityColumn, int calibrationColumn,
+                                     QObject* parent)
     : QStyledItemDelegate(parent), m_formatColumn(formatColumn),
-      m_granularityColumn(granularityColumn)
+      m_granularityColumn(granularityColumn), m_calibrationColumn(calibrationColumn)
 {
+}
+
+bool PrecisionDelegate::isPrecisionColumn(int column) const
+{
+    return column == m_formatColumn || column == m_granularityColumn ||
+           column == m_calibrationColumn;
 }
 
 QWidget* PrecisionDelegate::createEditor(QWidget* parent, const QStyleOptionViewItem& option,
                                          const QModelIndex& index) const
 {
-    if (index.column() != m_formatColumn && index.column() != m_granularityColumn)
+    if (!isPrecisionColumn(index.column()))
         return QStyledItemDelegate::createEditor(parent, option, index);
     auto* combo = new QComboBox(parent);
     combo->setFrame(false);
@@ -27,6 +34,17 @@ QWidget* PrecisionDelegate::createEditor(QWidget* parent, const QStyleOptionView
         for (int i = 0; i < names.size(); ++i) {
             combo->addItem(names[i]);
             combo->setItemData(i, choices::formatDescription(names[i]), Qt::ToolTipRole);
+        }
+    } else if (index.column() == m_calibrationColumn) {
+        const QString format = index.siblingAtColumn(m_formatColumn).data(Qt::EditRole).toString();
+        QStringList names = choices::calibrationChoices(format);
+        // A percentile from a loaded plan that is not a preset stays choosable.
+        if (const QString current = index.data(Qt::EditRole).toString();
+            !current.isEmpty() && !names.contains(current))
+            names << current;
+        for (int i = 0; i < names.size(); ++i) {
+            combo->addItem(names[i]);
+            combo->setItemData(i, choices::calibrationDescription(names[i]), Qt::ToolTipRole);
         }
     } else {
         combo->addItems(choices::granularityPresets());

@@ -1,4 +1,5 @@
-// Edits a layer's format or granularity in place with a combo box that commits on choice.
+// Edits a layer's format, granularity or calibration in place with a combo box that commits on
+// choice.
 #pragma once
 
 #include <QStyledItemDelegate>
@@ -9,8 +10,9 @@ class PrecisionDelegate : public QStyledItemDelegate
 {
     Q_OBJECT
 public:
-    // formatColumn and granularityColumn are columns of the model the view shows.
-    PrecisionDelegate(int formatColumn, int granularityColumn, QObject* parent = nullptr);
+    // Columns of the model the view shows; the calibration choices depend on the row's format.
+    PrecisionDelegate(int formatColumn, int granularityColumn, int calibrationColumn,
+                      QObject* parent = nullptr);
 
     QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem& option,
                           const QModelIndex& index) const override;
@@ -21,7 +23,9 @@ public:
                               const QModelIndex& index) const override;
 
 private:
-    int m_formatColumn, m_granularityColumn;
+    bool isPrecisionColumn(int column) const;
+
+    int m_formatColumn, m_granularityColumn, m_calibrationColumn;
 };
 
 } // namespace qs

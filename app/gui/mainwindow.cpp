@@ -9,6 +9,7 @@
 #include "precisionpicker.h"
 #include "recentfiles.h"
 #include "sizechart.h"
+#include "sqnrplot.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -43,20 +44,20 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_document(new Document(this)),
       m_model(new LayerTableModel(m_document, this)), m_browser(new LayerBrowser(m_model)),
       m_plots(new PlotsPanel(m_document)), m_size(new SizeChart(m_document)),
-      m_metadata(new MetadataModel(m_document, this)), m_status(new JobStatusWidget(m_document)),
-      m_splitter(new QSplitter(Qt::Vertical, this)), m_top(new QSplitter(Qt::Horizontal)),
-      m_side(new QTabWidget)
+      m_sqnr(new SqnrPlot(m_document)), m_metadata(new MetadataModel(m_document, this)),
+      m_status(new JobStatusWidget(m_document)), m_splitter(new QSplitter(Qt::Vertical, this)),
+      m_top(new QSplitter(Qt::Horizontal)), m_side(new QTabWidget)
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(QStringLiteral("QuantScope"));
     setAcceptDrops(true);
 
-    // The table needs width for its eleven columns and the histograms need width to show a
+    // The table needs width for its thirteen columns and the histograms need width to show a
     // distribution, so they are stacked; the model-wide size chart sits beside the table.
     m_top->setObjectName(QStringLiteral("topSplitter"));
     m_top->addWidget(m_browser);
-    // Beside the table, what concerns the whole model: its size, and what the file says of
-    // itself (GGUF key/values, safetensors __metadata__, ONNX producer, ...).
+    // Beside the table, what concerns the whole model: its size, every layer's SQNR, and what
+    // the file says of itself (GGUF key/values, safetensors __metadata__, ONNX producer, ...).
     auto* metadataView = new QTableView;
     metadataView->setObjectName(QStringLiteral("metadataView"));
     metadataView->setModel(m_metadata);
@@ -69,6 +70,7 @@ MainWindow::MainWindow(QWidget* parent)
     metadataView->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_side->setObjectName(QStringLiteral("sideTabs"));
     m_side->addTab(m_size, tr("Size"));
+    m_side->addTab(m_sqnr, tr("SQNR"));
     m_side->addTab(metadataView, tr("Metadata"));
     m_top->addWidget(m_side);
     m_top->setStretchFactor(0, 1);
@@ -85,6 +87,8 @@ MainWindow::MainWindow(QWidget* parent)
     createToolBar();
 
     connect(m_browser, &LayerBrowser::currentRowChanged, m_plots, &PlotsPanel::showRow);
+    connect(m_browser, &LayerBrowser::currentRowChanged, m_sqnr, &SqnrPlot::setCurrentRow);
+    connect(m_sqnr, &SqnrPlot::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
     // Connected after the table model's own handler, so the rows exist when this runs.
     connect(m_document, &Document::modelOpened, this, &MainWindow::onModelOpened);
     connect(m_document, &Document::openFailed, this, [this](const QString& message) {

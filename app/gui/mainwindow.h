@@ -18,6 +18,7 @@ class PlotsPanel;
 class PrecisionPicker;
 class RecentFiles;
 class SizeChart;
+class SqnrPlot;
 
 class MainWindow : public QMainWindow
 {
@@ -33,6 +34,8 @@ public:
     LayerBrowser* layerBrowser() const { return m_browser; }
     PlotsPanel* plotsPanel() const { return m_plots; }
     SizeChart* sizeChart() const { return m_size; }
+    SqnrPlot* sqnrPlot() const { return m_sqnr; }
+    QTabWidget* sideTabs() const { return m_side; }
     MetadataModel* metadataModel() const { return m_metadata; }
     PrecisionPicker* defaultPrecisionPicker() const { return m_picker; }
     JobStatusWidget* jobStatus() const { return m_status; }
@@ -56,12 +59,13 @@ private:
     LayerBrowser* m_browser;
     PlotsPanel* m_plots;
     SizeChart* m_size;
+    SqnrPlot* m_sqnr;
     MetadataModel* m_metadata;
     PrecisionPicker* m_picker = nullptr;
     JobStatusWidget* m_status;
     QSplitter* m_splitter; // table and size chart above, the layer's plots below
     QSplitter* m_top;
-    QTabWidget* m_side; // model-wide views beside the table: size, metadata
+    QTabWidget* m_side; // model-wide views beside the table: size, SQNR, metadata
     RecentFiles* m_recent = nullptr;
     QMessageBox* m_errorDialog = nullptr; // a child of the window, reused for every error
     QString m_requestedPath;              // what the last open asked for, to name it when it fails

@@ -6,6 +6,7 @@
 #include <QFile>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -37,6 +38,40 @@ QString writeSmallModel(const QString& dir, const QString& fileName)
                 v[i] = static_cast<std::int64_t>(i);
             writer.write(v.data(), v.size() * sizeof(std::int64_t));
         }
+    }
+    writer.commit();
+    return path;
+}
+
+QString writeNonFiniteModel(const QString& dir, const QString& fileName)
+{
+    const QString path = QDir(dir).filePath(fileName);
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    struct Tensor
+    {
+        const char* name;
+        std::vector<std::pair<std::size_t, float>> specials; // index, value
+    };
+    const std::vector<Tensor> tensors{
+        {"clean.weight", {}},
+        {"mixed.weight", {{3, nan}, {40, nan}, {77, nan}, {100, inf}}},
+        {"nan.weight", {{5, nan}}},
+        {"inf.weight", {{9, inf}, {90, -inf}}},
+    };
+    std::vector<SafetensorsWriter::Entry> entries;
+    for (const auto& t : tensors)
+        entries.push_back({t.name, DType::F32, {8, 16}});
+    SafetensorsWriter writer(path.toStdString(), entries, {});
+    std::mt19937 rng(20240612);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    for (const auto& t : tensors) {
+        std::vector<float> v(8 * 16);
+        for (float& x : v)
+            x = normal(rng);
+        for (const auto& [i, value] : t.specials)
+            v[i] = value;
+        writer.write(v.data(), v.size() * sizeof(float));
     }
     writer.commit();
     return path;

@@ -11,6 +11,12 @@ namespace qs::test {
 QString writeSmallModel(const QString& dir,
                         const QString& fileName = QStringLiteral("small.safetensors"));
 
+// Four [8, 16] F32 matrices of seeded Gaussian values, some with non-finite weights:
+//   clean.weight (none), mixed.weight (3 NaN, 1 +Inf), nan.weight (1 NaN),
+//   inf.weight (1 +Inf, 1 -Inf).
+QString writeNonFiniteModel(const QString& dir,
+                            const QString& fileName = QStringLiteral("nonfinite.safetensors"));
+
 // A file with a plausible name and garbage content, for the error paths.
 QString writeGarbage(const QString& dir,
                      const QString& fileName = QStringLiteral("broken.safetensors"));

@@ -15,6 +15,8 @@ private slots:
     void sizeChange_data();
     void sizeChange();
     void scientific();
+    void signedDecibels_data();
+    void signedDecibels();
     void granularityValidator_data();
     void granularityValidator();
 };
@@ -77,6 +79,23 @@ void TestDisplayFormat::scientific()
     QCOMPARE(qs::display::scientific(0.0), QStringLiteral("0"));
     QCOMPARE(qs::display::scientific(1.234e-5), QStringLiteral("1.23e-05"));
     QCOMPARE(qs::display::decibels(41.26), QStringLiteral("41.3"));
+}
+
+void TestDisplayFormat::signedDecibels_data()
+{
+    QTest::addColumn<double>("db");
+    QTest::addColumn<QString>("text");
+    QTest::addRow("above") << 1.23 << QStringLiteral("+1.2");
+    QTest::addRow("below, real minus") << -1.87 << QStringLiteral("\u22121.9");
+    QTest::addRow("zero") << 0.0 << QStringLiteral("0.0");
+    QTest::addRow("rounds to zero") << -0.04 << QStringLiteral("0.0");
+}
+
+void TestDisplayFormat::signedDecibels()
+{
+    QFETCH(double, db);
+    QFETCH(QString, text);
+    QCOMPARE(qs::display::signedDecibels(db), text);
 }
 
 void TestDisplayFormat::granularityValidator_data()

@@ -1,11 +1,14 @@
 // LayerTableModel over a real Document: model contract, formatting, editing and recompute.
 #include "displayformat.h"
 #include "document.h"
+#include "formats/ideal_sqnr.h"
 #include "formats/storage.h"
 #include "layertablemodel.h"
+#include "precisionchoices.h"
 #include "testmodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QIcon>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -28,6 +31,29 @@ int rowOf(const qs::Document& d, const char* name)
         if (d.tensor(row).name == name) return row;
     return -1;
 }
+
+// Sets a row's precision and waits for its new result.
+bool recompute(qs::Document& d, int row, const qs::Precision& p)
+{
+    QSignalSpy results(&d, &qs::Document::resultChanged);
+    d.setPrecision(row, p);
+    return QTest::qWaitFor([&] { return results.contains(QVariantList{row}) && !d.isBusy(); },
+                           kTimeoutMs);
+}
+
+// The groups calibration changes under a spec, straight from the engine.
+std::int64_t engineCalibratedGroups(const qs::Document& d, int row, const qs::QuantSpec& spec)
+{
+    const qs::TensorInfo& t = d.tensor(row);
+    qs::TensorQuantizer quantizer(d.model()->data(t), t, spec);
+    quantizer.computeScales(qs::Control{});
+    return quantizer.calibratedGroups();
+}
+
+bool greyed(const QModelIndex& index)
+{
+    return index.data(Qt::ForegroundRole).isValid();
+}
 } // namespace
 
 class TestLayerTableModel : public QObject
@@ -49,6 +75,16 @@ private slots:
     void setFormat();
     void setGranularity_data();
     void setGranularity();
+    void calibrationEditable_data();
+    void calibrationEditable();
+    void setCalibration_data();
+    void setCalibration();
+    void formatChangeKeepsCalibration_data();
+    void formatChangeKeepsCalibration();
+    void vsIdeal_data();
+    void vsIdeal();
+    void nonFiniteMarker_data();
+    void nonFiniteMarker();
     void updatesOnlyTheChangedRow();
     void resetsOnNewModel();
 
@@ -107,11 +143,14 @@ void TestLayerTableModel::headers_data()
     QTest::addRow("format") << int(LayerTableModel::FormatColumn) << "Format" << false;
     QTest::addRow("granularity") << int(LayerTableModel::GranularityColumn) << "Granularity"
                                  << false;
+    QTest::addRow("calibration") << int(LayerTableModel::CalibrationColumn) << "Calibration"
+                                 << false;
     QTest::addRow("bytes before") << int(LayerTableModel::BytesBeforeColumn) << "Bytes before"
                                   << true;
     QTest::addRow("bytes after") << int(LayerTableModel::BytesAfterColumn) << "Bytes after" << true;
     QTest::addRow("bits") << int(LayerTableModel::BitsColumn) << "Bits/weight" << true;
     QTest::addRow("sqnr") << int(LayerTableModel::SqnrColumn) << "SQNR (dB)" << true;
+    QTest::addRow("vs ideal") << int(LayerTableModel::VsIdealColumn) << "vs ideal" << true;
     QTest::addRow("mse") << int(LayerTableModel::MseColumn) << "MSE" << true;
 }
 
@@ -173,6 +212,10 @@ void TestLayerTableModel::staticColumns_data()
                                  << "channel" << QVariant(qlonglong(0));
     QTest::addRow("kept granularity") << "layers.0.bias" << int(LayerTableModel::GranularityColumn)
                                       << qs::display::notAvailable() << QVariant();
+    QTest::addRow("calibration") << "layers.1.weight" << int(LayerTableModel::CalibrationColumn)
+                                 << "minmax" << QVariant(QStringLiteral("minmax"));
+    QTest::addRow("kept calibration") << "layers.0.bias" << int(LayerTableModel::CalibrationColumn)
+                                      << qs::display::notAvailable() << QVariant();
     // 8 rows x (16 bytes of codes + one 4-byte scale) = 160 bytes: 10 bits per weight.
     QTest::addRow("bits/weight") << "layers.1.weight" << int(LayerTableModel::BitsColumn) << "10.00"
                                  << QVariant(10.0);
@@ -180,6 +223,8 @@ void TestLayerTableModel::staticColumns_data()
                                << qs::display::notAvailable() << QVariant();
     QTest::addRow("I64 mse") << "position_ids" << int(LayerTableModel::MseColumn)
                              << qs::display::notAvailable() << QVariant();
+    QTest::addRow("kept vs ideal") << "layers.0.bias" << int(LayerTableModel::VsIdealColumn)
+                                   << qs::display::notAvailable() << QVariant();
 }
 
 void TestLayerTableModel::staticColumns()
@@ -323,6 +368,277 @@ void TestLayerTableModel::resetsOnNewModel()
     QCOMPARE(aboutToReset.size(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(allComputed(*m_doc), kTimeoutMs);
     QCOMPARE(m_model->rowCount(), 5);
+}
+
+void TestLayerTableModel::calibrationEditable_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<bool>("editable");
+    QTest::addColumn<bool>("offersHqq");
+    // Calibration chooses an integer grid's range; the other formats have fixed scale rules.
+    QTest::addRow("int8") << "int8" << true << false;
+    QTest::addRow("int4") << "int4" << true << false;
+    QTest::addRow("int2") << "int2" << true << false;
+    QTest::addRow("uint4, affine") << "uint4" << true << true;
+    QTest::addRow("uint8, affine") << "uint8" << true << true;
+    QTest::addRow("fp16") << "fp16" << false << false;
+    QTest::addRow("fp8_e4m3") << "fp8_e4m3" << false << false;
+    QTest::addRow("nf4") << "nf4" << false << false;
+    QTest::addRow("mxfp4") << "mxfp4" << false << false;
+    QTest::addRow("keep") << "keep" << false << false;
+}
+
+void TestLayerTableModel::calibrationEditable()
+{
+    QFETCH(QString, format);
+    QFETCH(bool, editable);
+    QFETCH(bool, offersHqq);
+    const int row = rowOf(*m_doc, "layers.0.weight");
+    const QModelIndex formatIndex = m_model->index(row, LayerTableModel::FormatColumn);
+    const QModelIndex index = m_model->index(row, LayerTableModel::CalibrationColumn);
+    QVERIFY(m_model->setData(formatIndex, format));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_doc->isBusy(), kTimeoutMs);
+    QCOMPARE(bool(index.flags() & Qt::ItemIsEditable), editable);
+    QCOMPARE(greyed(index), !editable);
+    QCOMPARE(index.data().toString(),
+             editable ? QStringLiteral("minmax") : qs::display::notAvailable());
+    const QStringList choices = qs::choices::calibrationChoices(format);
+    QCOMPARE(choices.isEmpty(), !editable);
+    QCOMPARE(choices.contains(QStringLiteral("hqq")), offersHqq);
+    if (editable)
+        QCOMPARE(choices.mid(0, 4),
+                 (QStringList{QStringLiteral("minmax"), QStringLiteral("percentile:99.9"),
+                              QStringLiteral("percentile:99.99"), QStringLiteral("mse")}));
+    // A cell that cannot be edited refuses a value, and the plan keeps no calibration for it.
+    QCOMPARE(m_model->setData(index, QStringLiteral("mse")), editable);
+    const auto p = m_doc->precision(row);
+    QCOMPARE(p && p->calibration.has_value(), editable);
+}
+
+void TestLayerTableModel::setCalibration_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<QString>("calibration");
+    QTest::addColumn<bool>("accepted");
+    QTest::addColumn<bool>("changesGroups"); // seen on this seeded data; 0 is always allowed
+    QTest::addRow("int4 per tensor, mse") << "int4"
+                                          << "tensor"
+                                          << "mse" << true << true;
+    QTest::addRow("int4 per channel, percentile") << "int4"
+                                                  << "channel"
+                                                  << "percentile:99.9" << true << false;
+    QTest::addRow("uint4 groups, hqq") << "uint4"
+                                       << "group:8"
+                                       << "hqq" << true << true;
+    QTest::addRow("uint8 per tensor, percentile:99.99") << "uint8"
+                                                        << "tensor"
+                                                        << "percentile:99.99" << true << false;
+    QTest::addRow("int8, minmax again") << "int8"
+                                        << "channel"
+                                        << "minmax" << true << false;
+    QTest::addRow("hqq refused on int4") << "int4"
+                                         << "channel"
+                                         << "hqq" << false << false;
+    QTest::addRow("unknown method") << "int4"
+                                    << "channel"
+                                    << "median" << false << false;
+    QTest::addRow("percentile out of range") << "int4"
+                                             << "channel"
+                                             << "percentile:20" << false << false;
+}
+
+void TestLayerTableModel::setCalibration()
+{
+    QFETCH(QString, format);
+    QFETCH(QString, granularity);
+    QFETCH(QString, calibration);
+    QFETCH(bool, accepted);
+    QFETCH(bool, changesGroups);
+    const int row = rowOf(*m_doc, "embed.weight");
+    const std::string name = m_doc->tensor(row).name;
+    QVERIFY(recompute(
+        *m_doc, row,
+        qs::Precision{format.toStdString(), qs::Granularity::parse(granularity.toStdString())}));
+    QCOMPARE(m_doc->result(row)->analysis->calibratedGroups, std::int64_t(0)); // min-max
+
+    const QModelIndex index = m_model->index(row, LayerTableModel::CalibrationColumn);
+    QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
+    QSignalSpy results(m_doc.get(), &qs::Document::resultChanged);
+    QCOMPARE(m_model->setData(index, calibration), accepted);
+    const auto c = qs::Calibration::parse(calibration.toStdString());
+    if (!accepted) {
+        QCOMPARE(index.data().toString(), QStringLiteral("minmax"));
+        QVERIFY(!m_doc->plan().tensors.at(name).calibration.has_value());
+        QVERIFY(!m_doc->isBusy());
+        return;
+    }
+    QCOMPARE(index.data().toString(), calibration);
+    const bool noOp = c->method == qs::Calibration::Method::MinMax;
+    // The plan entry of that tensor carries the calibration (none for a no-op edit).
+    QCOMPARE(m_doc->plan().tensors.at(name).calibration, noOp ? std::nullopt : c);
+    if (noOp) {
+        QVERIFY(!m_doc->isBusy()); // nothing to recompute
+        return;
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(results.contains(QVariantList{row}) && !m_doc->isBusy(), kTimeoutMs);
+    QCOMPARE(results.size(), 1); // that row only
+    for (const QVariantList& args : changed)
+        QCOMPARE(args.at(0).toModelIndex().row(), row);
+
+    const qs::TensorResultPtr r = m_doc->result(row);
+    QCOMPARE(r->spec->calibration, *c);
+    const std::int64_t expected = engineCalibratedGroups(*m_doc, row, *r->spec);
+    QCOMPARE(r->analysis->calibratedGroups, expected);
+    QVERIFY(r->analysis->calibratedGroups <= r->analysis->scaleGroups);
+    if (changesGroups) QVERIFY(r->analysis->calibratedGroups > 0);
+    QVERIFY(index.data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("groups changed: %1 of %2")
+                              .arg(qs::display::count(expected),
+                                   qs::display::count(r->analysis->scaleGroups))));
+}
+
+void TestLayerTableModel::formatChangeKeepsCalibration_data()
+{
+    QTest::addColumn<QString>("from");
+    QTest::addColumn<QString>("calibration");
+    QTest::addColumn<QString>("to");
+    QTest::addColumn<QString>("shown"); // the calibration cell afterwards
+    QTest::addRow("int8 to int4 keeps mse") << "int8"
+                                            << "mse"
+                                            << "int4"
+                                            << "mse";
+    QTest::addRow("uint8 to uint4 keeps hqq") << "uint8"
+                                              << "hqq"
+                                              << "uint4"
+                                              << "hqq";
+    QTest::addRow("uint4 to int4 drops hqq") << "uint4"
+                                             << "hqq"
+                                             << "int4"
+                                             << "minmax";
+    QTest::addRow("to fp16: not applicable") << "int8"
+                                             << "percentile:99.9"
+                                             << "fp16" << qs::display::notAvailable();
+}
+
+void TestLayerTableModel::formatChangeKeepsCalibration()
+{
+    QFETCH(QString, from);
+    QFETCH(QString, calibration);
+    QFETCH(QString, to);
+    QFETCH(QString, shown);
+    const int row = rowOf(*m_doc, "layers.0.weight");
+    QVERIFY(recompute(*m_doc, row,
+                      qs::Precision{from.toStdString(), qs::Granularity::parse("channel"),
+                                    qs::Calibration::parse(calibration.toStdString())}));
+    QVERIFY(m_model->setData(m_model->index(row, LayerTableModel::FormatColumn), to));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_doc->isBusy(), kTimeoutMs);
+    QCOMPARE(m_model->index(row, LayerTableModel::CalibrationColumn).data().toString(), shown);
+    const qs::TensorResultPtr r = m_doc->result(row);
+    QCOMPARE(r->formatName(), to);
+    if (r->spec->format->integer())
+        QCOMPARE(QString::fromStdString(r->spec->calibration.toString()), shown);
+}
+
+void TestLayerTableModel::vsIdeal_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<int>("bits"); // 0: no ideal reference
+    QTest::addRow("int8 per channel") << "int8"
+                                      << "channel" << 8;
+    QTest::addRow("int4 per tensor") << "int4"
+                                     << "tensor" << 4;
+    QTest::addRow("uint4 groups") << "uint4"
+                                  << "group:8" << 4;
+    QTest::addRow("int2") << "int2"
+                          << "channel" << 2;
+    QTest::addRow("uint6") << "uint6"
+                           << "channel" << 6;
+    QTest::addRow("fp8 has none") << "fp8_e4m3"
+                                  << "channel" << 0;
+    QTest::addRow("nf4 has none") << "nf4"
+                                  << "group:64" << 0;
+    QTest::addRow("fp16 has none") << "fp16"
+                                   << "" << 0;
+}
+
+void TestLayerTableModel::vsIdeal()
+{
+    QFETCH(QString, format);
+    QFETCH(QString, granularity);
+    QFETCH(int, bits);
+    const int row = rowOf(*m_doc, "embed.weight");
+    QVERIFY(recompute(
+        *m_doc, row,
+        qs::Precision{format.toStdString(), qs::Granularity::parse(granularity.toStdString())}));
+    const qs::TensorResultPtr r = m_doc->result(row);
+    const QModelIndex index = m_model->index(row, LayerTableModel::VsIdealColumn);
+    const QString sqnrTip =
+        m_model->index(row, LayerTableModel::SqnrColumn).data(Qt::ToolTipRole).toString();
+    if (bits == 0) {
+        QCOMPARE(index.data().toString(), qs::display::notAvailable());
+        QVERIFY(!index.data(LayerTableModel::SortRole).isValid());
+        QVERIFY(!sqnrTip.contains(QStringLiteral("Ideal for a Gaussian")));
+        return;
+    }
+    const double measured = *r->analysis->sums.sqnrDb();
+    const double uniform = qs::idealSqnrDb(bits, qs::IdealQuantizer::Uniform);
+    const double lloydMax = qs::idealSqnrDb(bits, qs::IdealQuantizer::LloydMax);
+    const double expected = measured - uniform;
+    QCOMPARE(index.data(LayerTableModel::SortRole).toDouble(), expected);
+    QCOMPARE(index.data().toString(), qs::display::signedDecibels(expected));
+    const QString ideal =
+        QStringLiteral("Ideal for a Gaussian at %1 bits: uniform %2 dB, "
+                       "Lloyd-Max %3 dB; this layer is %4 dB %5")
+            .arg(bits)
+            .arg(qs::display::fixed(uniform, 2), qs::display::fixed(lloydMax, 2),
+                 qs::display::decibels(std::abs(expected)),
+                 expected < 0 ? QStringLiteral("below") : QStringLiteral("above"));
+    QVERIFY2(sqnrTip.contains(ideal), qPrintable(sqnrTip));
+    QCOMPARE(index.data(Qt::ToolTipRole).toString(), sqnrTip);
+}
+
+void TestLayerTableModel::nonFiniteMarker_data()
+{
+    QTest::addColumn<QString>("tensor");
+    QTest::addColumn<QString>("warning"); // empty: no marker
+    QTest::addRow("clean") << "clean.weight" << QString();
+    QTest::addRow("NaN and Inf") << "mixed.weight"
+                                 << "3 NaN and 1 infinite values: left out of the metrics";
+    QTest::addRow("one NaN") << "nan.weight"
+                             << "1 NaN value: left out of the metrics";
+    QTest::addRow("two Inf") << "inf.weight"
+                             << "2 infinite values: left out of the metrics";
+}
+
+void TestLayerTableModel::nonFiniteMarker()
+{
+    QFETCH(QString, tensor);
+    QFETCH(QString, warning);
+    const QString path = qs::test::writeNonFiniteModel(m_dir.path());
+    qs::Document doc;
+    LayerTableModel model(&doc);
+    doc.setModel(qs::openModel(path.toStdString()), path);
+    QTRY_VERIFY_WITH_TIMEOUT(allComputed(doc), kTimeoutMs);
+    const int row = rowOf(doc, tensor.toUtf8().constData());
+    QVERIFY(row >= 0);
+    const QModelIndex name = model.index(row, LayerTableModel::NameColumn);
+    const QModelIndex sqnr = model.index(row, LayerTableModel::SqnrColumn);
+    const QVariant icon = name.data(Qt::DecorationRole);
+    QCOMPARE(icon.isValid() && !icon.value<QIcon>().isNull(), !warning.isEmpty());
+    const QString nameTip = name.data(Qt::ToolTipRole).toString();
+    const QString sqnrTip = sqnr.data(Qt::ToolTipRole).toString();
+    if (warning.isEmpty()) {
+        QVERIFY(!nameTip.contains(QStringLiteral("left out")));
+        QVERIFY(!sqnrTip.contains(QStringLiteral("left out")));
+    } else {
+        QVERIFY2(nameTip.contains(warning), qPrintable(nameTip));
+        QVERIFY2(sqnrTip.contains(warning), qPrintable(sqnrTip));
+    }
+    // The metrics stay finite: the non-finite weights are left out, not propagated.
+    QVERIFY(std::isfinite(sqnr.data(LayerTableModel::SortRole).toDouble()));
 }
 
 QTEST_MAIN(TestLayerTableModel)

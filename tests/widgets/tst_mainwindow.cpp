@@ -10,6 +10,7 @@
 #include "plotspanel.h"
 #include "precisionpicker.h"
 #include "sizechart.h"
+#include "sqnrplot.h"
 #include "testmodel.h"
 
 #include <QComboBox>
@@ -21,6 +22,7 @@
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -52,6 +54,9 @@ private slots:
     void editingALayerRecomputesIt();
     void delegateCommitsOnChoice();
     void delegateAcceptsTypedGroupSize();
+    void delegateOffersCalibration_data();
+    void delegateOffersCalibration();
+    void sqnrTabSelectsLayer();
     void defaultPrecisionFromToolBar();
     void filterNarrowsTheTable();
     void cancelStopsTheJob();
@@ -234,6 +239,86 @@ void TestMainWindow::delegateAcceptsTypedGroupSize()
     QCOMPARE(doc->precision(row)->granularity->toString(), std::string("group:16"));
     QTRY_COMPARE_WITH_TIMEOUT(doc->result(row)->granularityName(), QStringLiteral("group:16"),
                               kComputeTimeoutMs);
+}
+
+void TestMainWindow::delegateOffersCalibration_data()
+{
+    QTest::addColumn<QString>("format");
+    QTest::addColumn<QStringList>("offered");
+    QTest::addColumn<QString>("choice");
+    const QStringList common{QStringLiteral("minmax"), QStringLiteral("percentile:99.9"),
+                             QStringLiteral("percentile:99.99"), QStringLiteral("mse")};
+    QTest::addRow("int8") << "int8" << common << "mse";
+    QTest::addRow("uint4 adds hqq")
+        << "uint4" << (common + QStringList{QStringLiteral("hqq")}) << "hqq";
+}
+
+void TestMainWindow::delegateOffersCalibration()
+{
+    QFETCH(QString, format);
+    QFETCH(QStringList, offered);
+    QFETCH(QString, choice);
+    openAndWait(m_modelPath);
+    qs::Document* doc = m_window->document();
+    QTableView* view = m_window->layerBrowser()->view();
+    QSortFilterProxyModel* proxy = m_window->layerBrowser()->proxy();
+    const int proxyRow = editableProxyRow();
+    const int row = proxy->mapToSource(proxy->index(proxyRow, 0)).row();
+    QVERIFY(proxy->setData(proxy->index(proxyRow, LayerTableModel::FormatColumn), format));
+    QTRY_VERIFY_WITH_TIMEOUT(!doc->isBusy(), kComputeTimeoutMs);
+
+    const QModelIndex calibration = proxy->index(proxyRow, LayerTableModel::CalibrationColumn);
+    view->edit(calibration);
+    auto* combo = qobject_cast<QComboBox*>(view->indexWidget(calibration));
+    QVERIFY(combo);
+    QStringList items;
+    for (int i = 0; i < combo->count(); ++i)
+        items << combo->itemText(i);
+    QCOMPARE(items, offered);
+    QCOMPARE(combo->currentText(), QStringLiteral("minmax"));
+    QSignalSpy results(doc, &qs::Document::resultChanged);
+    const int i = combo->findText(choice);
+    combo->setCurrentIndex(i);
+    emit combo->activated(i);
+    QTRY_VERIFY(!view->indexWidget(calibration));
+    QCOMPARE(doc->precision(row)->calibration->toString(), choice.toStdString());
+    QCOMPARE(doc->precision(row)->format, format.toStdString());
+    QTRY_VERIFY_WITH_TIMEOUT(results.contains(QVariantList{row}) && !doc->isBusy(),
+                             kComputeTimeoutMs);
+    QCOMPARE(results.size(), 1);
+    QCOMPARE(QString::fromStdString(doc->result(row)->spec->calibration.toString()), choice);
+    QVERIFY(
+        calibration.data(Qt::ToolTipRole).toString().contains(QStringLiteral("groups changed")));
+}
+
+void TestMainWindow::sqnrTabSelectsLayer()
+{
+    openAndWait(m_modelPath);
+    qs::SqnrPlot* chart = m_window->sqnrPlot();
+    QTabWidget* tabs = m_window->sideTabs();
+    QCOMPARE(tabs->tabText(tabs->indexOf(chart)), QStringLiteral("SQNR"));
+    tabs->setCurrentWidget(chart);
+    QTRY_VERIFY(chart->isShowingPlot() && chart->shownRows().size() > 2);
+    chart->plot()->replot();
+    // The table's selection is highlighted in the chart...
+    QCOMPARE(chart->currentRow(), m_window->layerBrowser()->currentRow());
+    // ...and a click on another layer's bar selects it in the table and the plots below.
+    const int row = chart->shownRows().at(2);
+    QVERIFY(row != m_window->layerBrowser()->currentRow());
+    QTest::mouseClick(chart->plot(), Qt::LeftButton, Qt::NoModifier, chart->barCenter(row));
+    QCOMPARE(m_window->layerBrowser()->currentRow(), row);
+    QCOMPARE(m_window->plotsPanel()->row(), row);
+    // Also when the name filter hides that layer.
+    QTest::keyClicks(m_window->layerBrowser()->filterEdit(), QStringLiteral("no such layer"));
+    const int other = chart->shownRows().at(0);
+    QTest::mouseClick(chart->plot(), Qt::LeftButton, Qt::NoModifier, chart->barCenter(other));
+    QCOMPARE(m_window->layerBrowser()->currentRow(), other);
+    QVERIFY(m_window->layerBrowser()->filterEdit()->text().isEmpty());
+
+    QTest::qWait(100); // let the coalesced status-bar update land before the picture
+    const QString shot = QStringLiteral(QS_ARTIFACT_DIR "/mainwindow-sqnr.png");
+    QVERIFY(m_window->grab().save(shot));
+    qInfo("screenshot: %s", qPrintable(shot));
 }
 
 void TestMainWindow::defaultPrecisionFromToolBar()
