@@ -1,6 +1,7 @@
 #include "formats/ggml_blocks.h"
 
 #include "core/error.h"
+#include "formats/ggml_fast.h"
 #include "formats/half.h"
 
 #include <cstring>
@@ -275,6 +276,12 @@ bool canDecodeGgmlBlocks(DType t)
 }
 
 void decodeGgmlBlocks(DType t, const std::byte* src, std::int64_t blocks, float* out)
+{
+    if (!ggml_detail::decodeBlocksFast(t, src, blocks, out))
+        decodeGgmlBlocksRef(t, src, blocks, out);
+}
+
+void decodeGgmlBlocksRef(DType t, const std::byte* src, std::int64_t blocks, float* out)
 {
     switch (t) {
     case DType::Q4_0:

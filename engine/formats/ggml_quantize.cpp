@@ -1,6 +1,7 @@
 #include "formats/ggml_quantize.h"
 
 #include "core/error.h"
+#include "formats/ggml_fast.h"
 #include "formats/half.h"
 
 #include <cmath>
@@ -172,6 +173,18 @@ BlockFn blockFn(DType t)
     }
 }
 
+// The reference block encoder for a row of n values; throws for other types or a partial block.
+BlockFn checkedBlockFn(DType type, std::int64_t n)
+{
+    const BlockFn fn = blockFn(type);
+    if (!fn) throw Error("no ggml quantizer for type " + std::string(dtypeName(type)));
+    const std::int64_t qk = dtypeBlockSize(type);
+    if (n < 0 || n % qk != 0)
+        throw Error("row length " + std::to_string(n) + " is not a multiple of " +
+                    std::string(dtypeName(type)) + "'s block of " + std::to_string(qk));
+    return fn;
+}
+
 } // namespace
 
 bool canQuantizeGgml(DType t)
@@ -179,17 +192,20 @@ bool canQuantizeGgml(DType t)
     return blockFn(t) != nullptr;
 }
 
-void quantizeRowGgml(DType type, const float* x, std::int64_t n, std::byte* out)
+void quantizeRowGgmlRef(DType type, const float* x, std::int64_t n, std::byte* out)
 {
-    const BlockFn fn = blockFn(type);
-    if (!fn) throw Error("no ggml quantizer for type " + std::string(dtypeName(type)));
+    const BlockFn fn = checkedBlockFn(type, n);
     const std::int64_t qk = dtypeBlockSize(type);
     const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(type));
-    if (n < 0 || n % qk != 0)
-        throw Error("row length " + std::to_string(n) + " is not a multiple of " +
-                    std::string(dtypeName(type)) + "'s block of " + std::to_string(qk));
     for (std::int64_t b = 0; b < n / qk; ++b)
         fn(x + b * qk, out + b * bytes);
+}
+
+void quantizeRowGgml(DType type, const float* x, std::int64_t n, std::byte* out)
+{
+    checkedBlockFn(type, n);
+    if (!ggml_detail::quantizeBlocksFast(type, x, n / dtypeBlockSize(type), out))
+        quantizeRowGgmlRef(type, x, n, out);
 }
 
 } // namespace qs

@@ -14,8 +14,11 @@ bool canQuantizeGgml(DType t);
 // Quantizes n floats (a whole number of dtypeBlockSize(type) blocks) into n / blockSize blocks of
 // dtypeBlockBytes(type) bytes at out, exactly as ggml's reference quantizer (no importance
 // matrix) stores them. out may be unaligned. Throws qs::Error for other types or a partial
-// block.
+// block. Runs the vectorised paths (ggml_fast.h), which give the same bytes as the reference.
 void quantizeRowGgml(DType type, const float* x, std::int64_t n, std::byte* out);
+// The scalar reference the fast paths are tested against: ggml's quantize_row_*_ref, operation
+// for operation. Same contract as quantizeRowGgml.
+void quantizeRowGgmlRef(DType type, const float* x, std::int64_t n, std::byte* out);
 
 namespace ggml_detail {
 // ggml's rounding helpers and the K-quant encoders (ggml_quantize_k.cpp), one super-block each.
