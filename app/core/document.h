@@ -27,6 +27,7 @@ public:
     void setModel(std::shared_ptr<const Model> model, const QString& path);
 
     const Model* model() const { return m_model.get(); }
+    std::shared_ptr<const Model> sharedModel() const { return m_model; } // for background jobs
     QString path() const { return m_path; }
     int tensorCount() const { return m_model ? static_cast<int>(m_model->tensors.size()) : 0; }
     const TensorInfo& tensor(int row) const

@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "document.h"
+#include "exportcontroller.h"
 #include "jobstatuswidget.h"
 #include "layerbrowser.h"
 #include "layertablemodel.h"
@@ -120,6 +121,22 @@ void MainWindow::createMenus()
     recentMenu->setObjectName(QStringLiteral("recentMenu"));
     m_recent = new RecentFiles(recentMenu, this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    file->addSeparator();
+    m_export = new ExportController(m_document, this);
+    m_exportAction = file->addAction(tr("&Export Quantized Model…"), m_export,
+                                     &ExportController::chooseAndExport);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setObjectName(QStringLiteral("exportAction"));
+    m_exportAction->setToolTip(tr("Write the model with the current plan as GGUF, packed "
+                                  "safetensors or HDF5"));
+    m_exportAction->setEnabled(false);
+    connect(m_document, &Document::modelOpened, m_exportAction,
+            [this] { m_exportAction->setEnabled(true); });
+    connect(m_export, &ExportController::exported, this, [this](const QString& path) {
+        statusBar()->showMessage(tr("Exported %1").arg(QDir::toNativeSeparators(path)), 8000);
+    });
+    connect(m_export, &ExportController::exportFailed, this,
+            [this](const QString& message) { showError(tr("The export failed."), message); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);

@@ -3,6 +3,7 @@
 
 #include <QMainWindow>
 
+class QAction;
 class QMessageBox;
 class QSplitter;
 class QTabWidget;
@@ -10,6 +11,7 @@ class QTabWidget;
 namespace qs {
 
 class Document;
+class ExportController;
 class JobStatusWidget;
 class LayerBrowser;
 class LayerTableModel;
@@ -39,6 +41,7 @@ public:
     MetadataModel* metadataModel() const { return m_metadata; }
     PrecisionPicker* defaultPrecisionPicker() const { return m_picker; }
     JobStatusWidget* jobStatus() const { return m_status; }
+    ExportController* exporter() const { return m_export; }
     QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
 
 protected:
@@ -67,6 +70,8 @@ private:
     QSplitter* m_top;
     QTabWidget* m_side; // model-wide views beside the table: size, SQNR, metadata
     RecentFiles* m_recent = nullptr;
+    ExportController* m_export = nullptr;
+    QAction* m_exportAction = nullptr;
     QMessageBox* m_errorDialog = nullptr; // a child of the window, reused for every error
     QString m_requestedPath;              // what the last open asked for, to name it when it fails
 };

@@ -2,6 +2,7 @@
 // see the plots and totals follow, and survive a broken file.
 #include "document.h"
 #include "errorhistogramplot.h"
+#include "exportcontroller.h"
 #include "histogramplot.h"
 #include "jobstatuswidget.h"
 #include "layerbrowser.h"
@@ -22,6 +23,7 @@
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -62,6 +64,8 @@ private slots:
     void cancelStopsTheJob();
     void malformedFileShowsError();
     void dropOpensFile();
+    void exportWritesTheFile();
+    void refusedExportShowsError();
 
 private:
     void openAndWait(const QString& path);
@@ -439,6 +443,44 @@ void TestMainWindow::dropOpensFile()
     QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kOpenTimeoutMs);
     QCOMPARE(m_window->document()->path(), other);
     QVERIFY(m_window->windowTitle().contains(QStringLiteral("dropped.safetensors")));
+}
+
+void TestMainWindow::exportWritesTheFile()
+{
+    QAction* action = m_window->findChild<QAction*>(QStringLiteral("exportAction"));
+    QVERIFY(action);
+    QVERIFY(!action->isEnabled()); // nothing to export before a model is open
+    openAndWait(m_modelPath);
+    QVERIFY(action->isEnabled());
+    m_window->document()->setDefaultPrecision(qs::Precision("fp16"));
+    QTRY_VERIFY_WITH_TIMEOUT(allComputed(*m_window->document()), kComputeTimeoutMs);
+
+    const QString out = m_dir.filePath(QStringLiteral("exported.gguf"));
+    QSignalSpy exported(m_window->exporter(), &qs::ExportController::exported);
+    m_window->exporter()->exportTo(out);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.size(), 1, kComputeTimeoutMs);
+    QTRY_VERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("exported.gguf")));
+    const auto back = qs::openModel(out.toStdString());
+    QCOMPARE(back->tensors.size(), m_window->document()->model()->tensors.size());
+    // Matrices are F16 now (the default applies to them); vectors kept their F32.
+    const qs::Model& source = *m_window->document()->model();
+    for (const auto& t : source.tensors) {
+        const qs::TensorInfo* e = back->find(t.name);
+        QVERIFY(e);
+        QCOMPARE(e->dtype, t.shape.size() >= 2 ? qs::DType::F16 : t.dtype);
+    }
+}
+
+void TestMainWindow::refusedExportShowsError()
+{
+    openAndWait(m_modelPath); // the default plan is int8 per channel, which GGUF cannot hold
+    const QString out = m_dir.filePath(QStringLiteral("refused.gguf"));
+    m_window->exporter()->exportTo(out);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->errorDialog() && m_window->errorDialog()->isVisible(),
+                             kComputeTimeoutMs);
+    QVERIFY(m_window->errorDialog()->informativeText().contains(QStringLiteral("int8")));
+    m_window->errorDialog()->accept();
+    QVERIFY(!QFileInfo::exists(out));
 }
 
 QTEST_MAIN(TestMainWindow)
