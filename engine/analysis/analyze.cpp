@@ -237,11 +237,11 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
     const std::size_t nb = static_cast<std::size_t>(bins);
     control.run(units, [&](std::int64_t u) {
         UnitAccumulator acc(valueBins, errorBins, nb);
-        float x[kChunk], d[kChunk];
+        float xbuf[kChunk], d[kChunk];
         std::uint64_t bytes = 0;
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
-            qz.source().read(c, j, n, x);
+            const float* x = qz.source().view(c, j, n, xbuf);
             bytes += qz.source().storedBytes(n);
             if (!scaled) {
                 qz.roundtrip(c, j, x, n, d, nullptr);

@@ -37,6 +37,16 @@ public:
     // The stored bytes of values j .. j+count-1 of channel c when they are float32 and
     // contiguous (read them with memcpy: they may be unaligned); null otherwise.
     const std::byte* directF32(std::int64_t c, std::int64_t j, std::int64_t count) const;
+    // The values as float32 without a copy when they are stored so (contiguous and aligned for
+    // float access); otherwise read() into `buffer`, which is returned.
+    const float* view(std::int64_t c, std::int64_t j, std::int64_t count, float* buffer) const
+    {
+        const std::byte* p = directF32(c, j, count);
+        if (p && reinterpret_cast<std::uintptr_t>(p) % alignof(float) == 0)
+            return reinterpret_cast<const float*>(p); // float32 data in an aligned mapping
+        read(c, j, count, buffer);
+        return buffer;
+    }
     // Row-major (C order) index of logical element j of channel c: where it goes in a
     // contiguous copy of the tensor.
     std::int64_t memoryIndex(std::int64_t c, std::int64_t j) const;

@@ -21,6 +21,14 @@ constexpr std::int64_t kChunk = TensorQuantizer::kChunk;
 // 8), so concurrent units never share a byte.
 void packBits(const std::int8_t* q, std::int64_t e, std::int64_t n, int bits, std::uint8_t* codes)
 {
+    if (bits == 4 && e % 2 == 0) { // whole bytes: two codes each, the first in the low nibble
+        std::uint8_t* b = codes + e / 2;
+        std::int64_t k = 0;
+        for (; k + 2 <= n; k += 2)
+            b[k / 2] = static_cast<std::uint8_t>((q[k] & 0x0f) | ((q[k + 1] & 0x0f) << 4));
+        if (k < n) b[k / 2] = static_cast<std::uint8_t>((b[k / 2] & 0xf0) | (q[k] & 0x0f));
+        return;
+    }
     const std::uint32_t mask = (1u << bits) - 1u;
     std::int64_t bit = e * bits;
     for (std::int64_t k = 0; k < n; ++k, bit += bits) {
@@ -85,11 +93,11 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     const bool stochastic = spec.rounding == Rounding::Stochastic;
     const std::int64_t L = qz.source().perChannel();
     control.run(qz.numUnits(), [&](std::int64_t u) {
-        float x[kChunk];
+        float xbuf[kChunk];
         std::int8_t qbuf[kChunk];
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
-            qz.source().read(c, j, n, x);
+            const float* x = qz.source().view(c, j, n, xbuf);
             const std::int64_t e = c * L + j;
             switch (f.kind) {
             case FormatKind::Float32:

@@ -7,7 +7,9 @@
 
 #include "core/error.h"
 #include "formats/half.h"
+#include "formats/half_bulk.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -78,8 +80,14 @@ using qs::Kernels;
 QS_GGML_TABLE
 } // namespace qs::ggml_sse42
 
+// GCC takes target pragmas; clang applies the same target attribute to every function.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,f16c,lzcnt,popcnt"))),           \
+                             apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,f16c,lzcnt,popcnt")
+#endif
 namespace qs::ggml_avx2 {
 using qs::Kernels;
 #define QS_GGML_W 8
@@ -96,10 +104,20 @@ using qs::Kernels;
 #undef QS_GGML_NB
 QS_GGML_TABLE
 } // namespace qs::ggml_avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if defined(__clang__)
+#pragma clang attribute push(                                                                      \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,f16c,lzcnt,popcnt"))), \
+    apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx2,bmi,bmi2,f16c,lzcnt,popcnt")
+#endif
 namespace qs::ggml_avx512 {
 using qs::Kernels;
 #define QS_GGML_W 16
@@ -116,7 +134,11 @@ using qs::Kernels;
 #undef QS_GGML_NB
 QS_GGML_TABLE
 } // namespace qs::ggml_avx512
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #pragma GCC diagnostic pop
 
@@ -166,6 +188,14 @@ const char* ggmlSimdName(GgmlSimd level)
     return "sse4.2";
 }
 
+namespace {
+bool lzcntAvailable()
+{
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    return __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 5)) != 0; // ABM/LZCNT
+}
+} // namespace
+
 bool ggmlSimdSupported(GgmlSimd level)
 {
     __builtin_cpu_init();
@@ -176,9 +206,11 @@ bool ggmlSimdSupported(GgmlSimd level)
                ggmlSimdSupported(GgmlSimd::Avx2);
     case GgmlSimd::Avx2:
         // Everything the AVX2 target pragma below enables, since the compiler may use any of it.
+        // F16C and LZCNT are read from CPUID: not every compiler's __builtin_cpu_supports
+        // knows them.
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
-               __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("f16c") &&
-               __builtin_cpu_supports("lzcnt") && __builtin_cpu_supports("popcnt");
+               __builtin_cpu_supports("bmi2") && f16cAvailable() && lzcntAvailable() &&
+               __builtin_cpu_supports("popcnt");
     case GgmlSimd::Sse42:
         break;
     }
