@@ -11,6 +11,6 @@ namespace qs {
 // finished, normally or by throwing (the caller then parses in-process and gets the same
 // result or error). Throws qs::Error naming `path` when the child died from a signal or hung.
 void probeInChildProcess(const std::string& path, const std::string& library,
-                         const std::function<void()>& parse, int timeoutSeconds = 60);
+                         const std::function<void()>& parse, int timeoutSeconds = 15);
 
 } // namespace qs

@@ -380,6 +380,15 @@ private slots:
         test::expectOpenError(fixture("hostile/global-heap-crash.h5"),
                               QStringLiteral("libhdf5 crashed reading this file"));
     }
+
+    // Found by fuzzing: on this file libhdf5 1.10.8 loops, growing and shrinking its heap,
+    // and never returns. The child-process probe stops it after its time limit (15 s) and
+    // the open fails with an error instead of hanging.
+    void libraryThatNeverReturnsIsStopped()
+    {
+        test::expectOpenError(fixture("hostile/heap-churn-spin.h5"),
+                              QStringLiteral("did not finish reading this file within 15 s"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHdf5)
