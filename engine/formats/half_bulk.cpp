@@ -69,7 +69,9 @@ void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
         __builtin_memcpy(&b, x + i, 4);
         const std::uint32_t rounded = (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
         const std::uint32_t nan = (b >> 16) | 0x40u;
-        h[i] = static_cast<std::uint16_t>((b & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
+        // A signed comparison (the magnitude fits in 31 bits): SSE has no unsigned one.
+        const bool isNan = static_cast<std::int32_t>(b & 0x7fffffffu) > 0x7f800000;
+        h[i] = static_cast<std::uint16_t>(isNan ? nan : rounded);
     }
 }
 
