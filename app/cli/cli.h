@@ -46,6 +46,7 @@ void printJson(const Json& j);
 std::string humanBytes(double bytes);
 
 int cmdInspect(const std::vector<std::string>& args);
+int benchModel(const std::string& path, int threads, bool json); // bench --model
 int cmdQuantize(const std::vector<std::string>& args);
 int cmdFormats(const std::vector<std::string>& args);
 int cmdBench(const std::vector<std::string>& args);

@@ -95,9 +95,12 @@ std::pair<double, double> listingSeconds(int repeats)
 
 int cmdBench(const std::vector<std::string>& argv)
 {
-    const Args args(argv, {"json"}, {"threads", "shape", "repeats", "formats", "calibration"});
+    const Args args(argv, {"json"},
+                    {"threads", "shape", "repeats", "formats", "calibration", "model"});
     if (!args.positionals().empty()) throw UsageError("bench takes no arguments");
     const int threads = args.intOption("threads", 1, 1, 1024);
+    if (const auto model = args.option("model"))
+        return benchModel(*model, threads, args.flag("json"));
     const int repeats = args.intOption("repeats", 3, 1, 100);
     std::int64_t rows = 8192, cols = 8192;
     if (const auto s = args.option("shape")) parseShape(*s, rows, cols);
@@ -138,10 +141,16 @@ int cmdBench(const std::vector<std::string>& argv)
         std::printf("%-9s %7s %14s %16s %13s   %s\n", "format", "threads", "quantize GB/s",
                     "dequantize GB/s", "analyze GB/s", "(each / read baseline)");
     const std::string only = args.option("formats").value_or("");
+    const auto listed = [&only](std::string_view name) { // an exact item of the comma list
+        for (std::size_t b = 0; b <= only.size();) {
+            const std::size_t e = std::min(only.find(',', b), only.size());
+            if (std::string_view(only).substr(b, e - b) == name) return true;
+            b = e + 1;
+        }
+        return false;
+    };
     for (const auto& f : formats()) {
-        if (!only.empty() &&
-            ("," + only + ",").find("," + std::string(f.name) + ",") == std::string::npos)
-            continue;
+        if (!only.empty() && !listed(f.name)) continue;
         QuantSpec spec{&f, f.takesGranularity() && f.kind != FormatKind::Nf4
                                ? Granularity{Granularity::Kind::Channel, 0}
                                : Granularity{}};

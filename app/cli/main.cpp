@@ -22,8 +22,10 @@ Commands:
       percentile:P, mse or hqq; R is nearest (default) or stochastic, seeded by S.
   formats [--json]
       List the number formats.
-  bench [--threads N] [--json] [--shape RxC]
+  bench [--threads N] [--json] [--shape RxC] [--repeats K] [--formats a,b] [--calibration C]
       Measure quantize, dequantize and analysis throughput against memory-read speed.
+  bench --model MODEL [--threads N] [--json]
+      Measure how fast MODEL's tensor data streams through the reader (decoded to float32).
 
 Options:
   --help      Show this help.

@@ -350,6 +350,21 @@ private slots:
             QVERIFY2(names.contains(QLatin1String(n)), n);
     }
 
+    void benchModelReadsEveryTensor()
+    {
+        const Run r = runCli({QStringLiteral("bench"), QStringLiteral("--model"), kExample,
+                              QStringLiteral("--json")});
+        QCOMPARE(r.code, 0);
+        const QJsonObject o = json(r);
+        QVERIFY(o.value(QStringLiteral("read_gbps")).toDouble() > 0);
+        QVERIFY(o.value(QStringLiteral("baseline_gbps")).toDouble() > 0);
+        // Every float tensor of the example is counted: its parameters, from inspect.
+        const QJsonObject inspect =
+            json(runCli({QStringLiteral("inspect"), kExample, QStringLiteral("--json")}));
+        QCOMPARE(o.value(QStringLiteral("values")).toDouble(),
+                 inspect.value(QStringLiteral("total_params")).toDouble());
+    }
+
     void benchJsonShape()
     {
         // A small array: this checks the report's shape, not speed (timings belong in the README).
