@@ -1,9 +1,11 @@
 #include "io/zip_archive.h"
 
 #include "core/error.h"
+#include "io/temp_file_bytes.h"
 
 #include <zip.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -274,10 +276,15 @@ ZipMemberData ZipArchive::read(const ZipMember& m) const
     if (m.encrypted) fail(path, memberWhere(m) + "is encrypted");
     if (m.dataOffset) return {d->file, *m.dataOffset, m.size};
     d->checkLimits(m);
+    const bool toFile = m.size > d->limits.inflateToFileAbove;
 
     std::vector<std::byte> buffer;
+    std::unique_ptr<TempFileBytes> temp;
     try {
-        buffer.resize(static_cast<std::size_t>(m.size));
+        if (toFile)
+            temp = std::make_unique<TempFileBytes>(path + " (member '" + m.name + "')", m.size);
+        else
+            buffer.resize(static_cast<std::size_t>(m.size));
     } catch (const std::bad_alloc&) {
         fail(path,
              memberWhere(m) + "not enough memory to inflate " + std::to_string(m.size) + " bytes");
@@ -290,10 +297,15 @@ ZipMemberData ZipArchive::read(const ZipMember& m) const
         fail(path, memberWhere(m) + what + ": " + why);
     };
     std::uint64_t got = 0;
+    std::vector<std::byte> chunk(toFile ? std::size_t{1} << 20 : 0);
     while (got < m.size) {
-        const zip_int64_t n = zip_fread(f, buffer.data() + got, m.size - got);
+        std::byte* into = toFile ? chunk.data() : buffer.data() + got;
+        const std::uint64_t want =
+            toFile ? std::min<std::uint64_t>(chunk.size(), m.size - got) : m.size - got;
+        const zip_int64_t n = zip_fread(f, into, want);
         if (n < 0) readError("cannot be read after " + std::to_string(got) + " bytes");
         if (n == 0) break;
+        if (toFile) temp->write(chunk.data(), static_cast<std::size_t>(n));
         got += static_cast<std::uint64_t>(n);
     }
     if (got < m.size) {
@@ -312,6 +324,10 @@ ZipMemberData ZipArchive::read(const ZipMember& m) const
     }
     if (n < 0) readError("is damaged");
     zip_fclose(f);
+    if (toFile) {
+        temp->finish();
+        return {std::shared_ptr<const ByteSource>(std::move(temp)), 0, m.size};
+    }
     auto owned =
         std::make_shared<const OwnedBytes>(path + " (member '" + m.name + "')", std::move(buffer));
     return {std::move(owned), 0, m.size};

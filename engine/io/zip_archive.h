@@ -25,6 +25,10 @@ struct ZipLimits
     // an all-zero array saved with np.savez_compressed comes close to it and must still open.
     std::uint64_t maxRatio = 1100;                     // uncompressed / compressed ...
     std::uint64_t ratioSlack = std::uint64_t{1} << 20; // ... plus this many bytes
+    // Members inflating to more than this go to an unlinked temporary file that is then
+    // mapped: their pages are page cache the system can reclaim, not the process's private
+    // memory, so a compressed archive costs memory like its largest tensor, not its total.
+    std::uint64_t inflateToFileAbove = std::uint64_t{16} << 20;
 };
 
 struct ZipMember

@@ -4,11 +4,14 @@
 #include "core/error.h"
 #include "io/mapped_file.h"
 #include "io/model.h"
+#include "io/temp_file_bytes.h"
 #include "io/zip_archive.h"
 #include "testutil.h"
 #include "zipbuilder.h"
 
 #include <QtTest>
+
+#include <algorithm>
 
 #include <nlohmann/json.hpp>
 
@@ -223,6 +226,36 @@ private slots:
         QCOMPARE(model->files.size(), compressed ? std::size_t(6) : std::size_t(1));
         QVERIFY(!model->find("layer1.weight")->strides.empty());
         QVERIFY(model->find("layer1.weight")->bigEndian);
+    }
+
+    // Large deflated members are inflated into an unlinked temporary file and mapped (page
+    // cache, not private memory): forced here with a threshold of 0 bytes. The bytes are the
+    // same as inflating into memory, and nothing is left in the temporary folder.
+    void deflatedMembersCanGoToATemporaryFile()
+    {
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray oldTmp = qgetenv("TMPDIR");
+        qputenv("TMPDIR", tmp.path().toLocal8Bit());
+        auto file = std::make_shared<const MappedFile>(fixture("savez_compressed.npz"));
+        ZipLimits toFile;
+        toFile.inflateToFileAbove = 0;
+        const ZipArchive inMemory(file), viaFile(file, toFile);
+        int members = 0;
+        for (const auto& m : inMemory.members()) {
+            const ZipMemberData a = inMemory.read(m);
+            const ZipMemberData b = viaFile.read(*viaFile.find(m.name));
+            QVERIFY(dynamic_cast<const OwnedBytes*>(a.source.get()));
+            QVERIFY(dynamic_cast<const TempFileBytes*>(b.source.get()));
+            QVERIFY(std::ranges::equal(a.bytes(), b.bytes()));
+            QVERIFY(QDir(tmp.path()).isEmpty()); // unlinked as soon as it was created
+            ++members;
+        }
+        QCOMPARE(members, 5);
+        if (oldTmp.isNull())
+            qunsetenv("TMPDIR");
+        else
+            qputenv("TMPDIR", oldTmp);
     }
 
     void recognisedByContent()
