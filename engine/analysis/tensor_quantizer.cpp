@@ -157,6 +157,53 @@ void TensorQuantizer::forEachChunk(
     }
 }
 
+bool TensorQuantizer::scalesPerUnit() const
+{
+    const Format& f = *m_spec.format;
+    if (!f.scaled()) return false;
+    const Calibration& cal = m_spec.calibration;
+    if (f.integer() && cal.method != Calibration::Method::MinMax && cal.appliesTo(f.affine()))
+        return false;
+    const std::int64_t L = m_source.perChannel();
+    if (L == 0) return false;
+    for (std::int64_t u = 1; u < numUnits(); ++u)
+        if ((u * kUnit) % L % m_groupSize != 0) return false; // a unit starts inside a group
+    return true;
+}
+
+void TensorQuantizer::beginUnitScales()
+{
+    m_params.assign(static_cast<std::size_t>(std::max<std::int64_t>(numGroups(), 0)),
+                    ScaleParams{});
+    m_calibratedGroups = m_nanCount = m_infCount = 0;
+    m_min = m_max = 0.0f;
+}
+
+void TensorQuantizer::unitScales(std::int64_t u, const Control& control)
+{
+    float x[kChunk];
+    std::int64_t first = -1;
+    std::vector<RangeStat> groups;
+    forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
+        control.checkCancelled();
+        const float* values = m_source.view(c, j, n, x);
+        forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
+            if (first < 0) first = g;
+            const auto local = static_cast<std::size_t>(g - first);
+            if (groups.size() <= local) groups.resize(local + 1);
+            groups[local].add(values + k, m);
+        });
+    });
+    // Each of these groups lies wholly in this unit (scalesPerUnit), so its range is complete
+    // and no other unit writes its entry.
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+        const RangeStat& r = groups[k];
+        const bool any = r.mn <= r.mx;
+        m_params[static_cast<std::size_t>(first) + k] =
+            rangeParams(m_spec, any ? r.mn : 0.0f, any ? r.mx : 0.0f);
+    }
+}
+
 void TensorQuantizer::computeScales(const Control& control)
 {
     const std::int64_t units = numUnits();

@@ -58,6 +58,14 @@ public:
 
     // Pass 1: value range of the tensor and every group's scale (and zero point).
     void computeScales(const Control& control);
+    // Encoding can instead find the scales unit by unit, right before quantizing the unit,
+    // while its values are still in cache: possible when every scale group lies inside one work
+    // unit and the scales come from the range alone (no calibration pass). Then
+    // beginUnitScales() once, and unitScales(u) for each unit before using its groups' params;
+    // the tensor-wide range and NaN/Inf counts are not computed on this path.
+    bool scalesPerUnit() const;
+    void beginUnitScales();
+    void unitScales(std::int64_t u, const Control& control);
     float minValue() const { return m_min; }
     float maxValue() const { return m_max; }
     // NaN and infinite values seen by computeScales (not part of the range or any scale).

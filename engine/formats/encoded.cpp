@@ -87,8 +87,13 @@ void allocateCodes(std::vector<std::uint8_t>& codes, std::size_t n)
 EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
 {
     const Format& f = *qz.spec().format;
-    // Formats without scales need no first pass over the data.
-    if (f.scaled()) qz.computeScales(control);
+    // Formats without scales need no first pass over the data, nor do those whose groups each
+    // lie in one work unit: their scales are found unit by unit, while the data is in cache.
+    const bool perUnit = qz.scalesPerUnit();
+    if (perUnit)
+        qz.beginUnitScales();
+    else if (f.scaled())
+        qz.computeScales(control);
     EncodedTensor enc;
     enc.format = &f;
     enc.numel = qz.source().numel();
@@ -99,24 +104,10 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                             dtypeBlockBytes(f.blockType)
                       : static_cast<std::size_t>((enc.numel * f.bits + 7) / 8));
     const QuantSpec& spec = qz.spec();
-    if (f.scaled()) {
-        const bool fp16Scale = f.integer() && spec.granularity.kind == Granularity::Kind::Group;
-        for (const auto& p : qz.params()) {
-            if (f.kind == FormatKind::Mxfp4)
-                enc.scalesE8M0.push_back(mxScaleByte(p));
-            else if (fp16Scale)
-                enc.scales16.push_back(f32ToF16(p.scale));
-            else
-                enc.scales.push_back(p.scale);
-            if (spec.floatZero()) // exact: integer zero points up to 255 are fp16 numbers
-                enc.zeros16.push_back(f32ToF16(zeroValue(p)));
-            else if (f.affine())
-                enc.zeroPoints.push_back(static_cast<std::uint8_t>(p.zeroPoint));
-        }
-    }
     const bool stochastic = spec.rounding == Rounding::Stochastic;
     const std::int64_t L = qz.source().perChannel();
     control.run(qz.numUnits(), [&](std::int64_t u) {
+        if (perUnit) qz.unitScales(u, control);
         float xbuf[kChunk];
         std::int8_t qbuf[kChunk];
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
@@ -170,6 +161,21 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
             if (f.bits != 8) packBits(q, e, n, f.bits, enc.codes.data());
         });
     });
+    if (f.scaled()) {
+        const bool fp16Scale = f.integer() && spec.granularity.kind == Granularity::Kind::Group;
+        for (const auto& p : qz.params()) {
+            if (f.kind == FormatKind::Mxfp4)
+                enc.scalesE8M0.push_back(mxScaleByte(p));
+            else if (fp16Scale)
+                enc.scales16.push_back(f32ToF16(p.scale));
+            else
+                enc.scales.push_back(p.scale);
+            if (spec.floatZero()) // exact: integer zero points up to 255 are fp16 numbers
+                enc.zeros16.push_back(f32ToF16(zeroValue(p)));
+            else if (f.affine())
+                enc.zeroPoints.push_back(static_cast<std::uint8_t>(p.zeroPoint));
+        }
+    }
     return enc;
 }
 

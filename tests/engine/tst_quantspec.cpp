@@ -9,6 +9,8 @@
 
 #include <QtTest>
 
+#include <cstring>
+
 using namespace qs;
 
 namespace {
@@ -97,6 +99,66 @@ private slots:
                                      .arg(double(want[i]))));
         QCOMPARE(storedBytes(enc), storageCost(info, sp).bytes);
         QCOMPARE(enc.zeros16.empty(), !sp.floatZero());
+    }
+
+    // Encoding finds the scales unit by unit when every group lies inside one work unit; the
+    // stored form must equal what the tensor-wide pass gives.
+    void perUnitScalesMatchTheTensorPass_data()
+    {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("granularity");
+        QTest::addColumn<qint64>("rows");
+        QTest::addColumn<qint64>("cols");
+        QTest::newRow("int8 channel") << "int8"
+                                      << "channel" << qint64(96) << qint64(8192);
+        QTest::newRow("uint4 group:128") << "uint4"
+                                         << "group:128" << qint64(300) << qint64(2048);
+        QTest::newRow("int3 group:64") << "int3"
+                                       << "group:64" << qint64(200) << qint64(3072);
+        QTest::newRow("fp8_e5m2 channel") << "fp8_e5m2"
+                                          << "channel" << qint64(96) << qint64(4096);
+        QTest::newRow("nf4") << "nf4"
+                             << "group:64" << qint64(96) << qint64(8192);
+        QTest::newRow("mxfp4") << "mxfp4"
+                               << "tensor" << qint64(96) << qint64(8192);
+    }
+    void perUnitScalesMatchTheTensorPass()
+    {
+        QFETCH(QString, format);
+        QFETCH(QString, granularity);
+        QFETCH(qint64, rows);
+        QFETCH(qint64, cols);
+        const Shape s{rows, cols};
+        const auto x = weights(s, 4);
+        const TensorInfo info = test::f32Info("t", s);
+        const QuantSpec sp =
+            spec(format.toLatin1().constData(), granularity.toLatin1().constData());
+        TensorQuantizer qz(bytesOf(x), info, sp);
+        QVERIFY(qz.numUnits() > 1);
+        QVERIFY(qz.scalesPerUnit());
+        test::ThreadExecutor ex(2);
+        Control parallel;
+        parallel.executor = &ex;
+        const EncodedTensor enc = encodeTensor(qz, parallel);
+
+        TensorQuantizer ref(bytesOf(x), info, sp);
+        ref.computeScales(Control{});
+        QCOMPARE(qz.params(), ref.params());
+        std::vector<float> want(x.size()), got(x.size());
+        dequantizeTensor(ref, want.data(), Control{});
+        decodeTensor(enc, qz, got.data(), Control{});
+        QVERIFY(std::memcmp(want.data(), got.data(), want.size() * 4) == 0);
+    }
+
+    void perUnitScalesNeedAlignedUnits()
+    {
+        // 2^18 % 2000 != 0: some unit starts inside a channel, so the tensor pass is needed.
+        const auto x = weights({300, 2000}, 1);
+        TensorQuantizer qz(bytesOf(x), test::f32Info("t", {300, 2000}), spec("int8", "channel"));
+        QVERIFY(!qz.scalesPerUnit());
+        TensorQuantizer mse(bytesOf(x), test::f32Info("t", {300, 2000}),
+                            spec("int8", "group:16", "mse"));
+        QVERIFY(!mse.scalesPerUnit()); // calibration reads whole groups in a pass of its own
     }
 
     void hqqWithStochasticRoundingIsRefused()
