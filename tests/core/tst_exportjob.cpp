@@ -1,7 +1,7 @@
 // The background export job: a finished export is a readable file, a refused or cancelled one
 // leaves nothing behind, and progress reaches the total.
 #include "exportjob.h"
-#include "io/safetensors_writer.h"
+#include "modelfixture.h"
 
 #include <QtTest>
 
@@ -9,34 +9,9 @@
 #include <QTemporaryDir>
 #include <QThreadPool>
 
-#include <random>
-
 using namespace qs;
 
-namespace {
-
-std::shared_ptr<const Model> makeModel(const QString& path, int count, std::int64_t rows,
-                                       std::int64_t cols)
-{
-    std::vector<SafetensorsWriter::Entry> entries;
-    for (int i = 0; i < count; ++i)
-        entries.push_back({"blk." + std::to_string(i) + ".weight", DType::F32, {rows, cols}});
-    entries.push_back({"norm.weight", DType::F32, {cols}});
-    SafetensorsWriter w(path.toStdString(), entries);
-    std::mt19937 rng(3);
-    std::normal_distribution<float> normal(0.0f, 0.05f);
-    std::vector<float> v(static_cast<std::size_t>(rows * cols));
-    for (int i = 0; i < count; ++i) {
-        for (auto& x : v)
-            x = normal(rng);
-        w.write(v.data(), v.size() * 4);
-    }
-    w.write(v.data(), static_cast<std::size_t>(cols) * 4);
-    w.commit();
-    return openModel(path.toStdString());
-}
-
-} // namespace
+using test::makeModel;
 
 class TestExportJob : public QObject
 {
@@ -78,7 +53,7 @@ private slots:
         if (file.endsWith(QLatin1String(".gguf"))) { // readable, with the blocks it asked for
             const auto back = openModel(out.toStdString());
             QCOMPARE(back->tensors.size(), model->tensors.size());
-            QCOMPARE(back->find("blk.0.weight")->storedType, std::string("q4_K"));
+            QCOMPARE(back->find("layers.0.weight")->storedType, std::string("q4_K"));
         }
     }
 
@@ -91,7 +66,7 @@ private slots:
         job.start(model, Plan::uniform("int8", Granularity{Granularity::Kind::Channel, 0}), out);
         QVERIFY(failed.wait(20000));
         const QString message = failed.first().first().toString();
-        QVERIFY2(message.contains(QLatin1String("blk.0.weight")) &&
+        QVERIFY2(message.contains(QLatin1String("layers.0.weight")) &&
                      message.contains(QLatin1String("int8")),
                  qPrintable(message));
         QVERIFY(!QFileInfo::exists(out));
