@@ -82,6 +82,39 @@ void allocateCodes(std::vector<std::uint8_t>& codes, std::size_t n)
     codes.resize(n, 0);
 }
 
+// The stored form of every group's parameters; filled in parallel, as blocks formats such as
+// nf4 and mxfp4 have millions of groups.
+void storeScales(EncodedTensor& enc, const TensorQuantizer& qz, const Control& control)
+{
+    const Format& f = *enc.format;
+    const QuantSpec& spec = qz.spec();
+    const std::vector<ScaleParams>& params = qz.params();
+    const std::size_t n = params.size();
+    const bool e8m0 = f.kind == FormatKind::Mxfp4;
+    const bool fp16Scale = f.integer() && spec.granularity.kind == Granularity::Kind::Group;
+    const bool zero16 = spec.floatZero(), zero8 = f.affine() && !zero16;
+    (e8m0 ? enc.scalesE8M0.resize(n) : fp16Scale ? enc.scales16.resize(n) : enc.scales.resize(n));
+    if (zero16) enc.zeros16.resize(n);
+    if (zero8) enc.zeroPoints.resize(n);
+    constexpr std::size_t kBatch = 1 << 16;
+    control.run(static_cast<std::int64_t>((n + kBatch - 1) / kBatch), [&](std::int64_t b) {
+        const std::size_t end = std::min(n, (static_cast<std::size_t>(b) + 1) * kBatch);
+        for (std::size_t g = static_cast<std::size_t>(b) * kBatch; g < end; ++g) {
+            const ScaleParams& p = params[g];
+            if (e8m0)
+                enc.scalesE8M0[g] = mxScaleByte(p);
+            else if (fp16Scale)
+                enc.scales16[g] = f32ToF16(p.scale);
+            else
+                enc.scales[g] = p.scale;
+            if (zero16) // exact: integer zero points up to 255 are fp16 numbers
+                enc.zeros16[g] = f32ToF16(zeroValue(p));
+            else if (zero8)
+                enc.zeroPoints[g] = static_cast<std::uint8_t>(p.zeroPoint);
+        }
+    });
+}
+
 } // namespace
 
 EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
@@ -161,21 +194,7 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
             if (f.bits != 8) packBits(q, e, n, f.bits, enc.codes.data());
         });
     });
-    if (f.scaled()) {
-        const bool fp16Scale = f.integer() && spec.granularity.kind == Granularity::Kind::Group;
-        for (const auto& p : qz.params()) {
-            if (f.kind == FormatKind::Mxfp4)
-                enc.scalesE8M0.push_back(mxScaleByte(p));
-            else if (fp16Scale)
-                enc.scales16.push_back(f32ToF16(p.scale));
-            else
-                enc.scales.push_back(p.scale);
-            if (spec.floatZero()) // exact: integer zero points up to 255 are fp16 numbers
-                enc.zeros16.push_back(f32ToF16(zeroValue(p)));
-            else if (f.affine())
-                enc.zeroPoints.push_back(static_cast<std::uint8_t>(p.zeroPoint));
-        }
-    }
+    if (f.scaled()) storeScales(enc, qz, control);
     return enc;
 }
 
