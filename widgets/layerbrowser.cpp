@@ -48,9 +48,9 @@ LayerBrowser::LayerBrowser(LayerTableModel* model, QWidget* parent)
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 8);
     m_view->horizontalHeader()->setHighlightSections(false);
     m_view->horizontalHeader()->setStretchLastSection(false);
+    // Every column, the name included, keeps a width that fits typical content; a narrow
+    // window scrolls the table sideways rather than squeezing names to a few letters.
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    m_view->horizontalHeader()->setSectionResizeMode(LayerTableModel::NameColumn,
-                                                     QHeaderView::Stretch);
     applyColumnWidths();
 
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -77,6 +77,9 @@ void LayerBrowser::applyColumnWidths()
     };
     QHeaderView* h = m_view->horizontalHeader();
     h->setMinimumSectionSize(fm.horizontalAdvance(QStringLiteral("MSE")) + 18);
+    h->resizeSection(
+        LayerTableModel::NameColumn,
+        width(QStringLiteral("model.layers.17.mlp.down_proj.weight"), LayerTableModel::NameColumn));
     h->resizeSection(LayerTableModel::ShapeColumn,
                      width(QStringLiteral("[4096, 11008]"), LayerTableModel::ShapeColumn));
     h->resizeSection(LayerTableModel::DTypeColumn,
