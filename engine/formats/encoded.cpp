@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <immintrin.h>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -198,69 +199,104 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     return enc;
 }
 
+namespace {
+
+constexpr std::int64_t kStreamingBytes = std::int64_t{8} << 20;
+
+void decodeChunk(const EncodedTensor& enc, const TensorQuantizer& layout, std::int64_t c,
+                 std::int64_t j, std::int64_t n, std::int64_t e, std::int8_t* q, float* y);
+
+// Copies n floats to dst with non-temporal stores where dst is 16-byte aligned.
+void streamStore(float* dst, const float* src, std::int64_t n)
+{
+    std::int64_t i = 0;
+    for (; i < n && reinterpret_cast<std::uintptr_t>(dst + i) % 16 != 0; ++i)
+        dst[i] = src[i];
+    for (; i + 4 <= n; i += 4)
+        _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+    for (; i < n; ++i)
+        dst[i] = src[i];
+}
+
+} // namespace
+
 void decodeTensor(const EncodedTensor& enc, const TensorQuantizer& layout, float* out,
                   const Control& control)
 {
-    const Format& f = *enc.format;
     const std::int64_t L = layout.source().perChannel();
+    // A large output goes to memory with streaming stores: it is not read back soon, and
+    // plain stores would first read every destination line into the cache.
+    const bool streaming = layout.source().numel() * 4 >= kStreamingBytes;
     control.run(layout.numUnits(), [&](std::int64_t u) {
         std::int8_t q[kChunk];
+        float ybuf[kChunk];
         layout.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             const std::int64_t e = c * L + j;
-            float* y = out + e;
-            switch (f.kind) {
-            case FormatKind::Float32:
-                std::memcpy(y, enc.codes.data() + e * 4, static_cast<std::size_t>(n) * 4);
-                return;
-            case FormatKind::Float16:
-            case FormatKind::BFloat16:
-                for (std::int64_t k = 0; k < n; ++k) {
-                    std::uint16_t h;
-                    std::memcpy(&h, enc.codes.data() + (e + k) * 2, 2);
-                    y[k] = f.kind == FormatKind::Float16 ? f16ToF32(h) : bf16ToF32(h);
-                }
-                return;
-            case FormatKind::GgmlBlock: {
-                const std::int64_t qk = dtypeBlockSize(f.blockType);
-                const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
-                decodeGgmlBlocks(f.blockType,
-                                 reinterpret_cast<const std::byte*>(enc.codes.data()) +
-                                     e / qk * bytes,
-                                 n / qk, y);
-                return;
-            }
-            default:
-                break;
-            }
-            if (f.bits == 8)
-                std::memcpy(q, enc.codes.data() + e, static_cast<std::size_t>(n));
-            else
-                unpackBits(enc.codes.data(), e, n, f.bits, f.kind == FormatKind::IntSymmetric, q);
-            layout.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t gi) {
-                const auto g = static_cast<std::size_t>(gi);
-                const auto* u8 = reinterpret_cast<const std::uint8_t*>(q + k);
-                ScaleParams p; // from the stored form only, not from the quantizer's parameters
-                if (!f.integer()) {
-                    p.scale =
-                        f.kind == FormatKind::Mxfp4 ? e8m0Value(enc.scalesE8M0[g]) : enc.scales[g];
-                    decodeElements(f, u8, m, p, y + k);
-                    return;
-                }
-                p.scale = enc.scales16.empty() ? enc.scales[g] : f16ToF32(enc.scales16[g]);
-                if (!enc.zeros16.empty()) {
-                    p.floatZero = true;
-                    p.zero = f16ToF32(enc.zeros16[g]);
-                    dequantizeAffineFloatZero(u8, m, p, y + k);
-                } else if (f.affine()) {
-                    p.zeroPoint = enc.zeroPoints[g];
-                    dequantizeAffine(u8, m, p, y + k);
-                } else {
-                    dequantizeSymmetric(q + k, m, p, y + k);
-                }
-            });
+            float* const y = streaming ? ybuf : out + e;
+            decodeChunk(enc, layout, c, j, n, e, q, y);
+            if (streaming) streamStore(out + e, ybuf, n);
         });
+        if (streaming) _mm_sfence(); // the unit's stores are visible before it counts as done
     });
 }
+
+namespace {
+
+void decodeChunk(const EncodedTensor& enc, const TensorQuantizer& layout, std::int64_t c,
+                 std::int64_t j, std::int64_t n, std::int64_t e, std::int8_t* q, float* y)
+{
+    const Format& f = *enc.format;
+    switch (f.kind) {
+    case FormatKind::Float32:
+        std::memcpy(y, enc.codes.data() + e * 4, static_cast<std::size_t>(n) * 4);
+        return;
+    case FormatKind::Float16:
+    case FormatKind::BFloat16:
+        for (std::int64_t k = 0; k < n; ++k) {
+            std::uint16_t h;
+            std::memcpy(&h, enc.codes.data() + (e + k) * 2, 2);
+            y[k] = f.kind == FormatKind::Float16 ? f16ToF32(h) : bf16ToF32(h);
+        }
+        return;
+    case FormatKind::GgmlBlock: {
+        const std::int64_t qk = dtypeBlockSize(f.blockType);
+        const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
+        decodeGgmlBlocks(f.blockType,
+                         reinterpret_cast<const std::byte*>(enc.codes.data()) + e / qk * bytes,
+                         n / qk, y);
+        return;
+    }
+    default:
+        break;
+    }
+    if (f.bits == 8)
+        std::memcpy(q, enc.codes.data() + e, static_cast<std::size_t>(n));
+    else
+        unpackBits(enc.codes.data(), e, n, f.bits, f.kind == FormatKind::IntSymmetric, q);
+    layout.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t gi) {
+        const auto g = static_cast<std::size_t>(gi);
+        const auto* u8 = reinterpret_cast<const std::uint8_t*>(q + k);
+        ScaleParams p; // from the stored form only, not from the quantizer's parameters
+        if (!f.integer()) {
+            p.scale = f.kind == FormatKind::Mxfp4 ? e8m0Value(enc.scalesE8M0[g]) : enc.scales[g];
+            decodeElements(f, u8, m, p, y + k);
+            return;
+        }
+        p.scale = enc.scales16.empty() ? enc.scales[g] : f16ToF32(enc.scales16[g]);
+        if (!enc.zeros16.empty()) {
+            p.floatZero = true;
+            p.zero = f16ToF32(enc.zeros16[g]);
+            dequantizeAffineFloatZero(u8, m, p, y + k);
+        } else if (f.affine()) {
+            p.zeroPoint = enc.zeroPoints[g];
+            dequantizeAffine(u8, m, p, y + k);
+        } else {
+            dequantizeSymmetric(q + k, m, p, y + k);
+        }
+    });
+}
+
+} // namespace
 
 } // namespace qs

@@ -150,6 +150,31 @@ private slots:
         QVERIFY(std::memcmp(want.data(), got.data(), want.size() * 4) == 0);
     }
 
+    // Outputs of 8 MiB and more are written with streaming stores: same values.
+    void largeDecodeMatchesRoundTrip_data()
+    {
+        QTest::addColumn<QString>("format");
+        for (const char* f : {"int8", "uint3", "fp16", "q4_K", "nf4", "fp8_e4m3"})
+            QTest::newRow(f) << QString::fromLatin1(f);
+    }
+    void largeDecodeMatchesRoundTrip()
+    {
+        QFETCH(QString, format);
+        const Shape s{513, 4096}; // 8.0 MiB of float32 and a bit, an odd number of rows
+        const auto x = weights(s, 6);
+        const TensorInfo info = test::f32Info("t", s);
+        const QuantSpec sp = spec(format.toLatin1().constData(), "channel");
+        TensorQuantizer qz(bytesOf(x), info, sp);
+        test::ThreadExecutor ex(2);
+        Control parallel;
+        parallel.executor = &ex;
+        const EncodedTensor enc = encodeTensor(qz, parallel);
+        std::vector<float> want(x.size()), got(x.size() + 1);
+        dequantizeTensor(qz, want.data(), Control{});
+        decodeTensor(enc, qz, got.data() + 1, parallel); // misaligned on purpose
+        QVERIFY(std::memcmp(want.data(), got.data() + 1, want.size() * 4) == 0);
+    }
+
     void perUnitScalesNeedAlignedUnits()
     {
         // 2^18 % 2000 != 0: some unit starts inside a channel, so the tensor pass is needed.
