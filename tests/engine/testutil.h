@@ -34,6 +34,16 @@ inline std::vector<float> normalData(std::size_t n, unsigned seed, float stddev 
 }
 
 // A safetensors file from a header text and data bytes, for malformed-input cases.
+// Weight-like values: normal(0, 0.02), every 641st value times 25 (an outlier every few
+// groups), seeded.
+inline std::vector<float> weightLike(std::size_t n, unsigned seed)
+{
+    auto x = normalData(n, seed);
+    for (std::size_t i = 0; i < n; i += 641)
+        x[i] *= 25.0f;
+    return x;
+}
+
 inline std::string rawSafetensors(const std::string& header, const std::string& data)
 {
     std::string out(8, '\0');
