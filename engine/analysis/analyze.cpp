@@ -1,6 +1,6 @@
 #include "analysis/analyze.h"
 
-#include "analysis/simd.h"
+#include "core/simd.h"
 #include "core/error.h"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #include "analysis/tensor_quantizer.h"
 
 #include "analysis/group_params.h"
-#include "analysis/simd.h"
+#include "core/simd.h"
 #include "core/error.h"
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"

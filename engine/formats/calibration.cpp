@@ -1,5 +1,6 @@
 #include "formats/calibration.h"
 
+#include "core/simd.h"
 #include "formats/half.h"
 
 #include <algorithm>
@@ -56,9 +57,7 @@ double squaredErrorUpTo(const float* x, std::int64_t n, const ScaleParams& p, in
 {
     // Explicit vectors: the compiler may not reorder a double sum on its own. A float times a
     // float is exact in double, so only the (fixed-order) sums round.
-    typedef float v4f __attribute__((vector_size(16)));
-    typedef float v2f __attribute__((vector_size(8)));
-    typedef double v2d __attribute__((vector_size(16)));
+    using simd::v2d, simd::v4f;
     alignas(16) float q[kBlock];
     const float s = p.scale, z = zeroValue(p);
     v2d acc0 = {0, 0}, acc1 = {0, 0};
@@ -74,13 +73,9 @@ double squaredErrorUpTo(const float* x, std::int64_t n, const ScaleParams& p, in
             quantizeAffineF(xb, m, p, qmax, q);
         std::int64_t i = 0;
         for (; i + 4 <= m; i += 4) {
-            v4f v, c;
-            std::memcpy(&v, xb + i, sizeof v);
-            std::memcpy(&c, q + i, sizeof c);
-            v4f e = v - (c - z) * s;
+            v4f e = simd::load(xb + i) - (simd::load(q + i) - z) * s;
             e = e - e == 0.0f ? e : 0.0f; // NaN or Inf input
-            const v2d lo = __builtin_convertvector((v2f{e[0], e[1]}), v2d);
-            const v2d hi = __builtin_convertvector((v2f{e[2], e[3]}), v2d);
+            const v2d lo = simd::lowToDouble(e), hi = simd::highToDouble(e);
             acc0 += lo * lo;
             acc1 += hi * hi;
         }
