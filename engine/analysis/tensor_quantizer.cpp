@@ -1,8 +1,8 @@
 #include "analysis/tensor_quantizer.h"
 
 #include "analysis/group_params.h"
-#include "core/simd.h"
 #include "core/error.h"
+#include "core/simd.h"
 #include "formats/ggml_blocks.h"
 #include "formats/ggml_quantize.h"
 #include "formats/half.h"
@@ -101,6 +101,42 @@ struct RangeStat
     }
 };
 
+// The range of one work unit's values (perGroup false), or of each scale group it touches, a
+// contiguous run of groups from firstGroup (perGroup true).
+struct UnitRanges
+{
+    RangeStat all;
+    std::int64_t firstGroup = -1;
+    std::vector<RangeStat> groups;
+};
+
+UnitRanges rangesOfUnit(const TensorQuantizer& qz, std::int64_t u, const Control& control,
+                        bool perGroup)
+{
+    UnitRanges r;
+    float x[TensorQuantizer::kChunk];
+    qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
+        control.checkCancelled();
+        // Float32 runs are scanned in place; other types are converted first.
+        const void* values = qz.source().directF32(c, j, n);
+        if (!values) {
+            qz.source().read(c, j, n, x);
+            values = x;
+        }
+        if (!perGroup) {
+            r.all.add(values, n);
+            return;
+        }
+        qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
+            if (r.firstGroup < 0) r.firstGroup = g;
+            const auto local = static_cast<std::size_t>(g - r.firstGroup);
+            if (r.groups.size() <= local) r.groups.resize(local + 1);
+            r.groups[local].add(static_cast<const std::byte*>(values) + k * 4, m);
+        });
+    });
+    return r;
+}
+
 } // namespace
 
 std::optional<Rounding> parseRounding(std::string_view text)
@@ -181,26 +217,14 @@ void TensorQuantizer::beginUnitScales()
 
 void TensorQuantizer::unitScales(std::int64_t u, const Control& control)
 {
-    float x[kChunk];
-    std::int64_t first = -1;
-    std::vector<RangeStat> groups;
-    forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
-        control.checkCancelled();
-        const float* values = m_source.view(c, j, n, x);
-        forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-            if (first < 0) first = g;
-            const auto local = static_cast<std::size_t>(g - first);
-            if (groups.size() <= local) groups.resize(local + 1);
-            groups[local].add(values + k, m);
-        });
-    });
+    const UnitRanges r = rangesOfUnit(*this, u, control, true);
     // Each of these groups lies wholly in this unit (scalesPerUnit), so its range is complete
     // and no other unit writes its entry.
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-        const RangeStat& r = groups[k];
-        const bool any = r.mn <= r.mx;
-        m_params[static_cast<std::size_t>(first) + k] =
-            rangeParams(m_spec, any ? r.mn : 0.0f, any ? r.mx : 0.0f);
+    for (std::size_t k = 0; k < r.groups.size(); ++k) {
+        const RangeStat& g = r.groups[k];
+        const bool any = g.mn <= g.mx;
+        m_params[static_cast<std::size_t>(r.firstGroup) + k] =
+            rangeParams(m_spec, any ? g.mn : 0.0f, any ? g.mx : 0.0f);
     }
 }
 
@@ -208,38 +232,10 @@ void TensorQuantizer::computeScales(const Control& control)
 {
     const std::int64_t units = numUnits();
     const std::int64_t groups = numGroups();
-    // Per unit: the range of the whole unit, and of each group it touches (a contiguous run).
-    struct UnitStat
-    {
-        RangeStat all;
-        std::int64_t firstGroup = 0;
-        std::vector<RangeStat> groups;
-    };
-    std::vector<UnitStat> stats(static_cast<std::size_t>(units));
+    std::vector<UnitRanges> stats(static_cast<std::size_t>(units));
     const bool perGroup = m_spec.format->scaled();
     control.run(units, [&](std::int64_t u) {
-        float x[kChunk];
-        UnitStat& st = stats[static_cast<std::size_t>(u)];
-        st.firstGroup = -1;
-        forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
-            control.checkCancelled();
-            // Float32 runs are scanned in place; other types are converted first.
-            const void* values = m_source.directF32(c, j, n);
-            if (!values) {
-                m_source.read(c, j, n, x);
-                values = x;
-            }
-            if (!perGroup) {
-                st.all.add(values, n);
-                return;
-            }
-            forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-                if (st.firstGroup < 0) st.firstGroup = g;
-                const auto local = static_cast<std::size_t>(g - st.firstGroup);
-                if (st.groups.size() <= local) st.groups.resize(local + 1);
-                st.groups[local].add(static_cast<const std::byte*>(values) + k * 4, m);
-            });
-        });
+        stats[static_cast<std::size_t>(u)] = rangesOfUnit(*this, u, control, perGroup);
         if (control.progress) {
             const std::int64_t n = std::min(kUnit, m_source.numel() - u * kUnit);
             control.progress(m_source.storedBytes(n) / 2);
