@@ -3,12 +3,11 @@
 // the GGUF specification) is copied with its exact types; @huggingface/gguf, an independent
 // reader, sees the same tensors and metadata. Packed safetensors: parts and their description,
 // and tests/export/load_packed.py (NumPy only) dequantizes to the engine's decodeTensor values
-// bit for bit. HDF5: read back through libhdf5's C API. Refusals, atomic writes, cancellation.
+// bit for bit. (HDF5: tst_exporthdf5.cpp.) Refusals, atomic writes, cancellation.
 #include "../export/export_fixtures.h"
+#include "../export/hdf5_read.h"
 #include "formats/ggml_quantize.h"
 #include "testutil.h"
-
-#include <hdf5.h>
 
 #include <QDir>
 #include <QProcess>
@@ -23,60 +22,6 @@
 using namespace qs;
 using namespace qs::exporttest;
 using json = nlohmann::json;
-
-namespace {
-
-// libhdf5 C API helpers for reading an export back.
-namespace h5r {
-
-std::string stringAttr(hid_t obj, const char* name)
-{
-    const hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return "<no attribute>";
-    const hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    char* p = nullptr;
-    std::string s = H5Aread(a, t, &p) < 0 ? "<unreadable>" : std::string(p ? p : "");
-    H5free_memory(p);
-    H5Tclose(t);
-    H5Aclose(a);
-    return s;
-}
-
-std::vector<std::int64_t> intAttr(hid_t obj, const char* name)
-{
-    const hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return {-999};
-    const hid_t sp = H5Aget_space(a);
-    std::vector<std::int64_t> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp)));
-    if (!v.empty()) H5Aread(a, H5T_NATIVE_INT64, v.data());
-    H5Sclose(sp);
-    H5Aclose(a);
-    return v;
-}
-
-template <typename T>
-std::vector<T> dataset(hid_t group, const char* name, hid_t memType, Shape* dims = nullptr)
-{
-    const hid_t d = H5Dopen2(group, name, H5P_DEFAULT);
-    if (d < 0) return {};
-    const hid_t sp = H5Dget_space(d);
-    if (dims) {
-        hsize_t buf[8];
-        const int n = H5Sget_simple_extent_dims(sp, buf, nullptr);
-        dims->assign(buf, buf + std::max(n, 0));
-    }
-    std::vector<T> v(static_cast<std::size_t>(H5Sget_simple_extent_npoints(sp)));
-    if (!v.empty()) H5Dread(d, memType, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
-    H5Sclose(sp);
-    H5Dclose(d);
-    return v;
-}
-
-} // namespace h5r
-
-} // namespace
 
 class TestExport : public QObject
 {
@@ -490,118 +435,6 @@ private slots:
         for (const char* kept : {"bias", "ids", "mask", "half"})
             QCOMPARE(tensorBytes(*loaded, kept), tensorBytes(pc.model, kept));
         QCOMPARE(f32Values(*loaded, "bfk"), widen(halves(tensorBytes(pc.model, "bfk")), true));
-    }
-
-    // Groups named by the percent-encoded tensor names, datasets holding the stored form (or
-    // the values), attributes describing it, all read back through libhdf5's C API.
-    void hdf5Export()
-    {
-        QTemporaryDir dir;
-        PackedCase pc = packedCase(dir);
-        const std::string out = dir.filePath(QStringLiteral("packed.h5")).toStdString();
-        exportModel(out, pc.model, plan(pc.model, pc.specs));
-        QCOMPARE(entries(dir),
-                 (QStringList{QStringLiteral("packed.h5"), QStringLiteral("source.safetensors")}));
-        const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-        QVERIFY(f >= 0);
-        QCOMPARE(h5r::intAttr(f, "layout_version"), std::vector<std::int64_t>{1});
-        H5G_info_t info;
-        H5Gget_info(f, &info);
-        QCOMPARE(info.nlinks, hsize_t(pc.model.tensors.size()));
-        for (const auto& t : pc.model.tensors) {
-            const std::string group = t.name == "layers/0/w%x" ? "layers%2F0%2Fw%25x" : t.name;
-            const hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
-            QVERIFY2(g >= 0, group.c_str());
-            QCOMPARE(h5r::stringAttr(g, "name"), t.name);
-            QCOMPARE(h5r::intAttr(g, "shape"),
-                     std::vector<std::int64_t>(t.shape.begin(), t.shape.end()));
-            Shape dims;
-            const auto it = pc.specs.find(t.name);
-            if (it == pc.specs.end()) {
-                QCOMPARE(h5r::stringAttr(g, "format"), std::string("keep"));
-                QCOMPARE(h5r::stringAttr(g, "dtype"), std::string(dtypeName(t.dtype)));
-                const std::string src = tensorBytes(pc.model, t.name);
-                if (t.dtype == DType::I64) {
-                    QCOMPARE(
-                        bytesOf(h5r::dataset<std::int64_t>(g, "values", H5T_NATIVE_INT64, &dims)),
-                        src);
-                } else if (t.dtype == DType::BOOL) {
-                    QCOMPARE(
-                        bytesOf(h5r::dataset<std::uint8_t>(g, "values", H5T_NATIVE_UCHAR, &dims)),
-                        src);
-                } else {
-                    const auto v = h5r::dataset<float>(g, "values", H5T_NATIVE_FLOAT, &dims);
-                    QVERIFY2(sameBits(v, t.dtype == DType::F32
-                                             ? f32Values(pc.model, t.name)
-                                             : widen(halves(src), t.dtype == DType::BF16)),
-                             t.name.c_str());
-                }
-                QCOMPARE(dims, t.shape);
-                H5Gclose(g);
-                continue;
-            }
-            const Reference r = reference(pc.model, t, it->second);
-            QCOMPARE(h5r::stringAttr(g, "format"), std::string(it->second.format->name));
-            if (t.name == "w.fp16" || t.name == "w.bf16") { // fp16/bf16 values, typed as such
-                const auto v = h5r::dataset<float>(g, "values", H5T_NATIVE_FLOAT, &dims);
-                QCOMPARE(dims, t.shape);
-                QVERIFY(sameBits(v, widen(halves(bytesOf(r.enc.codes)), t.name == "w.bf16")));
-                H5Gclose(g);
-                continue;
-            }
-            H5G_info_t gi;
-            H5Gget_info(g, &gi);
-            const auto parts = expectedParts(r.enc);
-            QCOMPARE(gi.nlinks, hsize_t(parts.size()));
-            for (const auto& part : parts) {
-                const char* n = part.role.c_str();
-                std::string got; // read as the element type the part has in memory
-                if (part.dtype == DType::U8)
-                    got = bytesOf(h5r::dataset<std::uint8_t>(g, n, H5T_NATIVE_UCHAR));
-                else if (part.dtype == DType::F32)
-                    got = bytesOf(h5r::dataset<float>(g, n, H5T_NATIVE_FLOAT));
-                else // fp16: libhdf5 converts it to float, which converts back exactly
-                    got = halfBytes(h5r::dataset<float>(g, n, H5T_NATIVE_FLOAT), false);
-                QVERIFY2(got == part.bytes, (t.name + " " + part.role).c_str());
-            }
-            if (!r.enc.scales16.empty()) {
-                const hid_t d = H5Dopen2(g, "scales", H5P_DEFAULT);
-                QCOMPARE(h5r::stringAttr(d, "encoding"), std::string("fp16"));
-                const hid_t type = H5Dget_type(d);
-                QCOMPARE(H5Tget_size(type), std::size_t(2));
-                H5Tclose(type);
-                H5Dclose(d);
-            }
-            H5Gclose(g);
-        }
-        const hid_t g = H5Gopen2(f, "w.int4g", H5P_DEFAULT);
-        QCOMPARE(h5r::stringAttr(g, "granularity"), std::string("group:16"));
-        QCOMPARE(h5r::intAttr(g, "group_size"), std::vector<std::int64_t>{16});
-        QCOMPARE(h5r::stringAttr(g, "order"), std::string("channel-major"));
-        QCOMPARE(H5Aexists(g, "channel_axis"), htri_t(1));
-        H5Gclose(g);
-        const hid_t u = H5Gopen2(f, "w.uint8t", H5P_DEFAULT);
-        QCOMPARE(H5Aexists(u, "channel_axis"), htri_t(0)); // per tensor: no channel axis
-        H5Gclose(u);
-        H5Fclose(f);
-
-        // h5py, as most users will read it: names decode, fp16 stays float16, bf16 widens.
-        const QString py = pythonWithNumpy();
-        if (py.isEmpty()) QSKIP("python3 is not installed: h5py not checked");
-        const QByteArray text =
-            run(py, {QStringLiteral("-c"),
-                     QStringLiteral("import sys, json, h5py\n"
-                                    "f = h5py.File(sys.argv[1], 'r')\n"
-                                    "print(json.dumps({g.attrs['name']: str(g['values'].dtype) for "
-                                    "g in f.values() if 'values' in g}))\n"),
-                     QString::fromStdString(out)});
-        if (text.isEmpty()) QSKIP("h5py is not installed");
-        const json dt = json::parse(text.toStdString());
-        QCOMPARE(dt["w.fp16"], json("float16"));
-        QCOMPARE(dt["half"], json("float16"));
-        QCOMPARE(dt["w.bf16"], json("float32"));
-        QCOMPARE(dt["ids"], json("int64"));
-        QVERIFY(!dt.contains("w.int8c"));
     }
 
     // ggml blocks of a GGUF source that are kept go into packed safetensors and HDF5 as
