@@ -75,7 +75,8 @@ private slots:
 
     void cancelledExportLeavesNothing()
     {
-        // Enough work that the cancel lands while the export runs.
+        // The cancel may land before the work starts or while it runs (the engine tests cancel
+        // mid-export deterministically); either way no file may be left.
         const auto model =
             makeModel(m_dir.filePath(QStringLiteral("big.safetensors")), 12, 1024, 1024);
         const QString out = m_dir.filePath(QStringLiteral("cancelled.safetensors"));
