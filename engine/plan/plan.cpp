@@ -80,9 +80,9 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
     Plan plan;
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "default" && it.key() != "rules" && it.key() != "tensors" &&
-            it.key() != "seed")
+            it.key() != "seed" && it.key() != "locked")
             throw Error(source + ": unknown plan key \"" + it.key() +
-                        "\" (default, rules, tensors, seed)");
+                        "\" (default, rules, tensors, seed, locked)");
     if (const auto s = j.find("seed"); s != j.end()) {
         if (!s->is_number_unsigned())
             throw Error(source + ": \"seed\" is not a non-negative integer");
@@ -106,6 +106,14 @@ Plan Plan::fromJson(const std::string& text, const std::string& source)
         for (auto it = t->begin(); it != t->end(); ++it)
             plan.tensors[it.key()] =
                 parsePrecision(it.value(), source, "tensor '" + it.key() + "'");
+    }
+    if (const auto l = j.find("locked"); l != j.end()) {
+        if (!l->is_array()) throw Error(source + ": \"locked\" is not an array of tensor names");
+        for (const auto& name : *l) {
+            if (!name.is_string())
+                throw Error(source + ": \"locked\" holds something other than a tensor name");
+            plan.locked.insert(name.get<std::string>());
+        }
     }
     plan.compileRules(source);
     return plan;
@@ -210,6 +218,7 @@ std::string Plan::toJson() const
         t[name] = precisionJson(p);
     if (!tensors.empty()) j["tensors"] = t;
     if (seed != 0) j["seed"] = seed;
+    if (!locked.empty()) j["locked"] = locked;
     return j.dump(2);
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ public:
     std::vector<PlanRule> rules;
     std::map<std::string, Precision> tensors;
     std::uint64_t seed = 0; // stochastic rounding
+    // Tensors automatic allocation must leave at the precision this plan gives them.
+    std::set<std::string> locked;
 
     // `--format F --granularity G` on the command line.
     static Plan uniform(const std::string& format, const Granularity& granularity);

@@ -30,4 +30,6 @@ inline constexpr PlanErrorCase kPlanErrors[] = {
     {"huge back-reference", R"({"rules": [{"match": "a\\3333333333333333333", "format": "keep"}]})",
      "back-reference number over 99"},
     {"tensor entry not object", R"({"tensors": {"w": "int8"}})", "tensor 'w' is not an object"},
+    {"locked not an array", R"({"locked": "w"})", "\"locked\" is not an array"},
+    {"locked holds a number", R"({"locked": ["w", 3]})", "other than a tensor name"},
 };

@@ -91,10 +91,12 @@ private slots:
         plan.rules.push_back(
             {"attn", Precision{"int4", Granularity{Granularity::Kind::Group, 128}}});
         plan.tensors["x"] = Precision{"keep", std::nullopt};
+        plan.locked = {"x", "lm_head.weight"};
         const Plan back = Plan::fromJson(plan.toJson(), "roundtrip");
         QCOMPARE(back.toJson(), plan.toJson());
         QCOMPARE(describe(back, tensor("attn.w", {2, 2})), std::string("int4/group:128"));
         QCOMPARE(describe(back, tensor("x", {2, 2})), std::string("keep"));
+        QCOMPARE(back.locked, plan.locked);
     }
 
     // Everyday tensor-name patterns must pass the guard against pathological expressions.
