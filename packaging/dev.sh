@@ -14,6 +14,7 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libqcustomplot-dev libeigen3-dev libhdf5-dev nlohmann-json3-dev libzip-dev libonnx-dev libprotobuf-dev
+  dataset-fashion-mnist
 )
 
 say() { printf 'dev.sh: %s\n' "$*"; }

@@ -200,6 +200,9 @@ QVariant LayerTableModel::data(const QModelIndex& index, int role) const
         return sortValue(row, column);
     case Qt::ToolTipRole:
         return toolTip(row, column);
+    case Qt::CheckStateRole:
+        if (column != LockColumn || !isQuantizable(m_document->tensor(row).dtype)) return {};
+        return m_document->isLocked(row) ? Qt::Checked : Qt::Unchecked;
     case Qt::DecorationRole: {
         // Non-finite weights are rare and easy to miss in a metric: flag the layer by name.
         const TensorResultPtr r = m_document->result(row);
@@ -304,6 +307,8 @@ QVariant LayerTableModel::sortValue(int row, int column) const
         const auto c = calibration(row);
         return c ? QVariant(choices::calibrationName(*c)) : QVariant();
     }
+    case LockColumn:
+        return m_document->isLocked(row) ? 1 : 0;
     case BytesBeforeColumn:
         return static_cast<qulonglong>(t.byteSize);
     case BytesAfterColumn:
@@ -349,6 +354,10 @@ QVariant LayerTableModel::toolTip(int row, int column) const
     }
     case ParamsColumn:
         return tr("%1 parameters").arg(display::count(t.numel()));
+    case LockColumn:
+        return m_document->isLocked(row)
+                   ? tr("Locked: automatic allocation keeps this layer's precision")
+                   : tr("Lock this layer so automatic allocation keeps its precision");
     case FormatColumn: {
         if (!isQuantizable(t.dtype)) return tr("Not a floating-point tensor: kept as stored");
         return choices::formatDescription(formatName(row)) + tr("\nDouble-click to change.");
@@ -397,6 +406,8 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
         switch (section) {
         case NameColumn:
             return tr("Name");
+        case LockColumn:
+            return tr("Lock");
         case ShapeColumn:
             return tr("Shape");
         case DTypeColumn:
@@ -425,6 +436,9 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
     }
     if (role == Qt::ToolTipRole) {
         switch (section) {
+        case LockColumn:
+            return tr("Locked layers keep their precision when a plan is allocated "
+                      "automatically (Ctrl+L toggles the selection)");
         case DTypeColumn:
             return tr("Element type as stored in the file");
         case FormatColumn:
@@ -507,11 +521,21 @@ Qt::ItemFlags LayerTableModel::flags(const QModelIndex& index) const
         return Qt::NoItemFlags;
     Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemNeverHasChildren;
     if (isEditable(index.row(), index.column())) f |= Qt::ItemIsEditable;
+    if (index.column() == LockColumn && isQuantizable(m_document->tensor(index.row()).dtype))
+        f |= Qt::ItemIsUserCheckable;
     return f;
 }
 
 bool LayerTableModel::setData(const QModelIndex& index, const QVariant& value, int role)
 {
+    if (role == Qt::CheckStateRole && index.isValid() && index.column() == LockColumn &&
+        checkIndex(index, CheckIndexOption::ParentIsInvalid) &&
+        (flags(index) & Qt::ItemIsUserCheckable)) {
+        const bool locked = value.value<Qt::CheckState>() == Qt::Checked;
+        if (locked != m_document->isLocked(index.row()))
+            m_document->setLocked({index.row()}, locked);
+        return true;
+    }
     if (role != Qt::EditRole || !index.isValid() ||
         !checkIndex(index, CheckIndexOption::ParentIsInvalid))
         return false;

@@ -16,6 +16,7 @@ class LayerTableModel : public QAbstractTableModel
 public:
     enum Column : int {
         NameColumn,
+        LockColumn, // a check box: automatic allocation leaves a locked layer alone
         ShapeColumn,
         DTypeColumn,
         ParamsColumn,

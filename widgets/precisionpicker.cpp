@@ -11,8 +11,9 @@
 
 namespace qs {
 
-PrecisionPicker::PrecisionPicker(QWidget* parent)
-    : QWidget(parent), m_format(new QComboBox(this)), m_granularity(new QComboBox(this))
+PrecisionPicker::PrecisionPicker(QWidget* parent, const QString& formatLabelText)
+    : QWidget(parent), m_format(new QComboBox(this)), m_granularity(new QComboBox(this)),
+      m_calibration(new QComboBox(this))
 {
     m_format->setObjectName(QStringLiteral("formatCombo"));
     const QStringList names = choices::formatNames();
@@ -32,9 +33,17 @@ PrecisionPicker::PrecisionPicker(QWidget* parent)
         tr("Values sharing one scale: tensor, channel or group:N (type any N)"));
     m_granularity->setMinimumContentsLength(9);
 
+    m_calibration->setObjectName(QStringLiteral("calibrationCombo"));
+    m_calibration->setEditable(true); // percentile:P takes any P
+    m_calibration->setInsertPolicy(QComboBox::NoInsert);
+    m_calibration->setMinimumContentsLength(12);
+    m_calibration->setToolTip(tr("How each scale group's range is chosen (integer formats): "
+                                 "min-max, a percentile, the MSE-optimal clip or HQQ"));
+
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    auto* formatLabel = new QLabel(tr("Default &format:"), this);
+    auto* formatLabel = new QLabel(
+        formatLabelText.isEmpty() ? tr("Default &format:") : formatLabelText, this);
     formatLabel->setBuddy(m_format);
     auto* granularityLabel = new QLabel(tr("&Granularity:"), this);
     granularityLabel->setBuddy(m_granularity);
@@ -43,9 +52,18 @@ PrecisionPicker::PrecisionPicker(QWidget* parent)
     layout->addSpacing(8);
     layout->addWidget(granularityLabel);
     layout->addWidget(m_granularity);
+    layout->addSpacing(8);
+    auto* calibrationLabel = new QLabel(tr("&Calibration:"), this);
+    calibrationLabel->setBuddy(m_calibration);
+    layout->addWidget(calibrationLabel);
+    layout->addWidget(m_calibration);
 
     connect(m_format, &QComboBox::activated, this, &PrecisionPicker::choose);
     connect(m_granularity, &QComboBox::activated, this, &PrecisionPicker::choose);
+    connect(m_calibration, &QComboBox::activated, this, &PrecisionPicker::choose);
+    connect(m_calibration->lineEdit(), &QLineEdit::editingFinished, this, [this] {
+        if (m_calibration->isEnabled()) choose();
+    });
     // A typed group size ("group:96") is chosen when editing ends, as no list entry is activated.
     connect(m_granularity->lineEdit(), &QLineEdit::editingFinished, this, [this] {
         if (m_granularity->currentText() != m_lastGranularity) choose();
@@ -57,12 +75,16 @@ void PrecisionPicker::setPrecision(const std::optional<Precision>& precision)
 {
     const QSignalBlocker formatBlocker(m_format);
     const QSignalBlocker granularityBlocker(m_granularity);
+    const QSignalBlocker calibrationBlocker(m_calibration);
     m_format->setCurrentText(precision ? QString::fromStdString(precision->format)
                                        : choices::keepName());
     if (precision && precision->granularity)
         m_granularity->setEditText(choices::granularityName(*precision->granularity));
     m_lastGranularity = m_granularity->currentText();
-    updateGranularityEnabled();
+    fillCalibrations(precision && precision->calibration
+                         ? choices::calibrationName(*precision->calibration)
+                         : QString());
+    updateEnabled();
 }
 
 Precision PrecisionPicker::precision() const
@@ -71,17 +93,41 @@ Precision PrecisionPicker::precision() const
     p.format = m_format->currentText().toStdString();
     if (choices::hasGranularity(m_format->currentText()))
         p.granularity = choices::parseGranularity(m_granularity->currentText());
+    if (choices::hasCalibration(m_format->currentText()))
+        p.calibration =
+            choices::parseCalibration(m_calibration->currentText(), m_format->currentText());
     return p;
 }
 
-void PrecisionPicker::updateGranularityEnabled()
+void PrecisionPicker::fillCalibrations(const QString& current)
+{
+    const QString format = m_format->currentText();
+    const QString keep = current.isEmpty() ? m_calibration->currentText() : current;
+    const QSignalBlocker blocker(m_calibration);
+    m_calibration->clear();
+    m_calibration->addItems(choices::calibrationChoices(format));
+    // The previous choice stays when the new format allows it (hqq only suits affine ones).
+    if (choices::parseCalibration(keep, format))
+        m_calibration->setEditText(keep);
+    else if (m_calibration->count() > 0)
+        m_calibration->setCurrentIndex(0);
+}
+
+void PrecisionPicker::updateEnabled()
 {
     m_granularity->setEnabled(choices::hasGranularity(m_format->currentText()));
+    m_calibration->setEnabled(choices::hasCalibration(m_format->currentText()));
 }
 
 void PrecisionPicker::choose()
 {
-    updateGranularityEnabled();
+    if (sender() == m_format) fillCalibrations({});
+    updateEnabled();
+    if (m_calibration->isEnabled() &&
+        !choices::parseCalibration(m_calibration->currentText(), m_format->currentText())) {
+        fillCalibrations(QStringLiteral("minmax")); // back to a valid choice
+        return;
+    }
     const QString g = m_granularity->currentText();
     if (choices::hasGranularity(m_format->currentText()) && !choices::parseGranularity(g)) {
         m_granularity->setEditText(m_lastGranularity); // back to the last valid choice

@@ -50,5 +50,29 @@ int benchModel(const std::string& path, int threads, bool json); // bench --mode
 int cmdQuantize(const std::vector<std::string>& args);
 int cmdFormats(const std::vector<std::string>& args);
 int cmdBench(const std::vector<std::string>& args);
+int cmdTrain(const std::vector<std::string>& args);
+int cmdEvaluate(const std::vector<std::string>& args);
+int cmdReport(const std::vector<std::string>& args);
+int cmdExplain(const std::vector<std::string>& args);
+int cmdSize(const std::vector<std::string>& args);
+int cmdAllocate(const std::vector<std::string>& args);
+
+} // namespace qs::cli
+
+namespace qs {
+class Plan;
+struct Model;
+struct Control;
+struct TensorOutcome;
+} // namespace qs
+
+namespace qs::cli {
+
+// The plan of --plan FILE, or of --format/--granularity/--calibration/--rounding, with --seed;
+// `command` names the subcommand in usage errors.
+Plan planFromArgs(const Args& args, const std::string& command);
+// Every tensor of `model` under `plan`, in model order; kept tensors are not analysed.
+std::vector<TensorOutcome> computeOutcomes(const Model& model, const Plan& plan,
+                                           const Control& control, bool showProgress);
 
 } // namespace qs::cli

@@ -17,15 +17,41 @@ Commands:
   quantize MODEL (--format F [--granularity G] [--calibration C] [--rounding R] [--seed S]
                   | --plan PLAN.json) [--threads N] [--json]
            [--export OUT.gguf|OUT.safetensors|OUT.h5] [--export-dequantized OUT.safetensors]
+           [--save-session S.qscope]
       Quantize every tensor the plan selects and report size and error metrics.
       G is tensor (default), channel or group:N. Integer formats only: C is minmax (default),
       percentile:P, mse or hqq; R is nearest (default) or stochastic, seeded by S.
+  report (S.qscope [--plan NAME] | MODEL (--format F ... | --plan PLAN.json) [--threads N])
+         [--html F] [--csv F] [--llama-tensor-types F] [--ort-overrides F] [--plan-json F]
+      Write reports of a saved session (its stored results) or of a model under a plan.
   formats [--json]
       List the number formats.
   bench [--threads N] [--json] [--shape RxC] [--repeats K] [--formats a,b] [--calibration C]
       Measure quantize, dequantize and analysis throughput against memory-read speed.
   bench --model MODEL [--threads N] [--json]
       Measure how fast MODEL's tensor data streams through the reader (decoded to float32).
+  train --dataset fashion-mnist|DIR --out MODEL.h5 [--arch cnn|mlp] [--epochs N] [--seed S]
+        [--threads N] [--batch-size B] [--learning-rate LR] [--no-flip] [--json]
+      Train a classifier on IDX images (Fashion-MNIST, or a directory of the four IDX files)
+      and save it as a Keras 2 HDF5 model; progress on stderr, test accuracy per epoch.
+  evaluate MODEL.h5 [--dataset fashion-mnist|DIR] [--plan PLAN.json]
+           [--activations none|dynamic|static] [--calibration-samples N]
+           [--calibration-method minmax|percentile[:P]|entropy] [--limit N] [--threads N] [--json]
+      Test accuracy of a Keras classifier with the plan's weights dequantized and int8
+      activations, against the float model: agreement, KL and each layer's output SQNR.
+  explain VALUE [--range LO,HI] [--json]
+      Show VALUE as fp32, fp16, bf16, fp8, fp4 and 8/4-bit integers store it: bits, code,
+      decoded value, error. Integers use the range LO,HI (default -1,1; LO = -HI: symmetric
+      int8/int4, otherwise affine uint8/uint4).
+  size --params N [--json]
+      Weight bytes of an N-parameter model in every format (N like 7B, 1.5M, 30e9), and which
+      common GPU and RAM sizes hold them.
+  allocate MODEL (--target-bpw X | --target-bytes N) [--candidates a,b@G,...]
+           [--measure mse|imatrix:FILE] [--lock REGEX] [--plan BASE.json] [--out PLAN.json]
+           [--frontier] [--threads N] [--json]
+      Choose a format per tensor for the least total error within the budget (bits per weight
+      or bytes over the tensors a plan quantizes); candidates default to
+      q2_K,q3_K,q4_K,q5_K,q6_K,q8_0. Writes the choice as a plan with --out.
 
 Options:
   --help      Show this help.
@@ -66,6 +92,12 @@ int main(int argc, char** argv)
         if (cmd == "quantize") return qs::cli::cmdQuantize(args);
         if (cmd == "formats") return qs::cli::cmdFormats(args);
         if (cmd == "bench") return qs::cli::cmdBench(args);
+        if (cmd == "train") return qs::cli::cmdTrain(args);
+        if (cmd == "evaluate") return qs::cli::cmdEvaluate(args);
+        if (cmd == "report") return qs::cli::cmdReport(args);
+        if (cmd == "explain") return qs::cli::cmdExplain(args);
+        if (cmd == "size") return qs::cli::cmdSize(args);
+        if (cmd == "allocate") return qs::cli::cmdAllocate(args);
         throw qs::cli::UsageError("unknown command '" + cmd + "'");
     } catch (const qs::cli::UsageError& e) {
         std::cerr << "quantscope-cli: " << e.what() << " (see quantscope-cli --help)\n";

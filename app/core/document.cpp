@@ -3,15 +3,31 @@
 #include "core/error.h"
 
 #include <QFutureWatcher>
+#include <QUndoStack>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <numeric>
 
 namespace qs {
+namespace {
+// Results kept per tensor beyond the ones the plans show: enough for a few undo steps.
+constexpr int kCachedPerRow = 4;
+} // namespace
 
-Document::Document(QObject* parent) : QObject(parent)
+bool sameSpec(const std::optional<QuantSpec>& a, const std::optional<QuantSpec>& b)
 {
-    m_plan = Plan::uniform("int8", Granularity{Granularity::Kind::Channel, 0});
+    if (!a || !b) return !a && !b;
+    return a->format == b->format && a->granularity == b->granularity &&
+           a->calibration == b->calibration && a->rounding == b->rounding && a->seed == b->seed;
+}
+
+Document::Document(QObject* parent) : QObject(parent), m_undo(new QUndoStack(this))
+{
+    auto slot = std::make_shared<Slot>();
+    slot->id = m_nextSlotId++;
+    slot->name = QStringLiteral("A");
+    slot->plan = Plan::uniform("int8", Granularity{Granularity::Kind::Channel, 0});
+    m_slots.push_back(std::move(slot));
 }
 
 Document::~Document()
@@ -50,54 +66,29 @@ void Document::setModel(std::shared_ptr<const Model> model, const QString& path)
     emit modelAboutToChange();
     m_model = std::move(model);
     m_path = path;
-    m_plan.tensors.clear();
-    m_results = QVector<TensorResultPtr>(tensorCount());
-    m_revision = QVector<quint64>(tensorCount(), 0);
+    // The plans' defaults and rules carry over to the new model; entries and locks name the
+    // old model's tensors, and the undo history edits them.
+    for (auto& slot : m_slots) {
+        slot->plan.tensors.clear();
+        slot->plan.locked.clear();
+        resetSlotResults(*slot);
+    }
+    m_undo->clear();
+    m_cache = QVector<QVector<TensorResultPtr>>(tensorCount());
     emit modelOpened();
     requantizeAll();
 }
 
-std::optional<Precision> Document::precision(int row) const
+void Document::resetSlotResults(Slot& slot)
 {
-    if (!m_model || !isQuantizable(tensor(row).dtype)) return std::nullopt;
-    auto p = m_plan.precisionFor(tensor(row));
-    if (p && p->format == "keep") return std::nullopt;
-    if (p && !p->granularity)
-        p->granularity =
-            m_plan.defaultPrecision ? m_plan.defaultPrecision->granularity : std::nullopt;
-    return p;
+    slot.results = QVector<TensorResultPtr>(tensorCount());
+    slot.revision = QVector<quint64>(tensorCount(), 0);
 }
 
-std::optional<QuantSpec> Document::specFor(int row) const
+TensorResultPtr Document::resultOf(int plan, int row) const
 {
-    return m_plan.resolve(tensor(row));
-}
-
-void Document::setPrecision(int row, const Precision& precision)
-{
-    if (!m_model || row < 0 || row >= tensorCount()) return;
-    m_plan.tensors[tensor(row).name] = precision;
-    ++m_revision[row];
-    emit precisionChanged(row);
-    startJob({row});
-}
-
-void Document::setDefaultPrecision(const Precision& precision)
-{
-    m_plan.defaultPrecision = precision;
-    m_plan.tensors.clear();
-    for (int row = 0; row < tensorCount(); ++row)
-        emit precisionChanged(row);
-    requantizeAll();
-}
-
-void Document::setPlan(const Plan& plan)
-{
-    plan.compileRules(); // throws before anything changes when a rule is bad
-    m_plan = plan;
-    for (int row = 0; row < tensorCount(); ++row)
-        emit precisionChanged(row);
-    requantizeAll();
+    if (plan < 0 || plan >= planCount()) return {};
+    return m_slots[static_cast<std::size_t>(plan)]->results.value(row);
 }
 
 void Document::requantizeAll()
@@ -106,19 +97,34 @@ void Document::requantizeAll()
     cancel();
     std::vector<int> rows(static_cast<std::size_t>(tensorCount()));
     std::iota(rows.begin(), rows.end(), 0);
-    for (int row : rows)
-        ++m_revision[row];
-    startJob(std::move(rows));
+    // The active plan first, so what the user looks at fills in before the others.
+    computeRows(active(), rows);
+    for (auto& slot : m_slots)
+        if (slot.get() != &active()) computeRows(*slot, rows);
 }
 
-void Document::startJob(std::vector<int> rows)
+void Document::computeRows(Slot& slot, std::vector<int> rows)
 {
+    if (!m_model) return;
+    const bool isActive = &slot == &active();
     std::vector<TensorTask> tasks;
-    for (int row : rows)
-        tasks.push_back({row, specFor(row), m_revision[row]});
+    for (int row : rows) {
+        const auto spec = slot.plan.resolve(tensor(row));
+        ++slot.revision[row];
+        if (auto hit = cached(row, spec)) {
+            slot.results[row] = hit;
+            if (isActive) emit resultChanged(row);
+            emit planResultChanged(indexOf(slot.id), row);
+            continue;
+        }
+        tasks.push_back({row, spec, slot.revision[row]});
+    }
+    if (tasks.empty()) return;
     auto* job = new QuantizeJob(&m_pool, this);
     m_jobs.push_back(job);
-    connect(job, &QuantizeJob::tensorFinished, this, &Document::acceptResult);
+    const quint64 slotId = slot.id;
+    connect(job, &QuantizeJob::tensorFinished, this,
+            [this, slotId](const TensorResultPtr& r) { acceptResult(slotId, r); });
     connect(job, &QuantizeJob::progress, this, &Document::progress);
     connect(job, &QuantizeJob::failed, this, &Document::jobFailed);
     connect(job, &QuantizeJob::finished, this, [this, job] {
@@ -131,13 +137,36 @@ void Document::startJob(std::vector<int> rows)
     if (!wasBusy) emit busyChanged(true);
 }
 
-void Document::acceptResult(const TensorResultPtr& r)
+void Document::acceptResult(quint64 slotId, const TensorResultPtr& r)
 {
-    // A result computed for an older precision of its row is stale: a newer job will deliver.
-    if (!r || r->index < 0 || r->index >= tensorCount() || r->revision != m_revision[r->index])
-        return;
-    m_results[r->index] = r;
-    emit resultChanged(r->index);
+    if (!r || r->index < 0 || r->index >= tensorCount()) return;
+    remember(r);
+    const int plan = indexOf(slotId);
+    if (plan < 0) return; // the plan was removed while this was computed
+    Slot& slot = *m_slots[static_cast<std::size_t>(plan)];
+    // A result computed for an older spec of its row is stale: a newer job will deliver.
+    if (r->revision != slot.revision[r->index]) return;
+    slot.results[r->index] = r;
+    if (plan == m_active) emit resultChanged(r->index);
+    emit planResultChanged(plan, r->index);
+}
+
+void Document::remember(const TensorResultPtr& r)
+{
+    auto& list = m_cache[r->index];
+    list.removeIf([&](const TensorResultPtr& c) { return sameSpec(c->spec, r->spec); });
+    list.prepend(r);
+    if (list.size() > kCachedPerRow) list.removeLast();
+}
+
+TensorResultPtr Document::cached(int row, const std::optional<QuantSpec>& spec) const
+{
+    for (const auto& r : m_cache.value(row))
+        if (sameSpec(r->spec, spec)) return r;
+    // Another plan may hold one that has been pushed out of the cache.
+    for (const auto& slot : m_slots)
+        if (const auto& r = slot->results.value(row); r && sameSpec(r->spec, spec)) return r;
+    return {};
 }
 
 void Document::cancel()
@@ -161,9 +190,16 @@ quint64 Document::totalBytesBefore() const
 
 quint64 Document::totalBytesAfter() const
 {
+    return totalBytesAfter(m_active);
+}
+
+quint64 Document::totalBytesAfter(int plan) const
+{
     quint64 n = 0;
-    for (int row = 0; row < tensorCount(); ++row)
-        n += m_results[row] ? m_results[row]->bytesAfter : tensor(row).byteSize;
+    for (int row = 0; row < tensorCount(); ++row) {
+        const auto r = resultOf(plan, row);
+        n += r ? r->bytesAfter : tensor(row).byteSize;
+    }
     return n;
 }
 

@@ -6,6 +6,9 @@
 #include "layerbrowser.h"
 #include "layertablemodel.h"
 #include "metadatamodel.h"
+#include "planactions.h"
+#include "planbar.h"
+#include "plancompare.h"
 #include "plotspanel.h"
 #include "precisionpicker.h"
 #include "recentfiles.h"
@@ -30,6 +33,9 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
+#include <QTreeView>
+#include <QUndoStack>
+#include <QVBoxLayout>
 
 namespace qs {
 namespace {
@@ -46,6 +52,7 @@ MainWindow::MainWindow(QWidget* parent)
       m_model(new LayerTableModel(m_document, this)), m_browser(new LayerBrowser(m_model)),
       m_plots(new PlotsPanel(m_document)), m_size(new SizeChart(m_document)),
       m_sqnr(new SqnrPlot(m_document)), m_metadata(new MetadataModel(m_document, this)),
+      m_planBar(new PlanBar(m_document)), m_compare(new PlanComparison(m_document)),
       m_status(new JobStatusWidget(m_document)), m_splitter(new QSplitter(Qt::Vertical, this)),
       m_top(new QSplitter(Qt::Horizontal)), m_side(new QTabWidget)
 {
@@ -56,7 +63,14 @@ MainWindow::MainWindow(QWidget* parent)
     // The table needs width for its thirteen columns and the histograms need width to show a
     // distribution, so they are stacked; the model-wide size chart sits beside the table.
     m_top->setObjectName(QStringLiteral("topSplitter"));
-    m_top->addWidget(m_browser);
+    // The plans as tabs right above the table they drive.
+    auto* layers = new QWidget;
+    auto* layersLayout = new QVBoxLayout(layers);
+    layersLayout->setContentsMargins(0, 0, 0, 0);
+    layersLayout->setSpacing(2);
+    layersLayout->addWidget(m_planBar);
+    layersLayout->addWidget(m_browser, 1);
+    m_top->addWidget(layers);
     // Beside the table, what concerns the whole model: its size, every layer's SQNR, and what
     // the file says of itself (GGUF key/values, safetensors __metadata__, ONNX producer, ...).
     auto* metadataView = new QTableView;
@@ -72,6 +86,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_side->setObjectName(QStringLiteral("sideTabs"));
     m_side->addTab(m_size, tr("Size"));
     m_side->addTab(m_sqnr, tr("SQNR"));
+    m_side->addTab(m_compare, tr("Compare"));
     m_side->addTab(metadataView, tr("Metadata"));
     m_top->addWidget(m_side);
     m_top->setStretchFactor(0, 1);
@@ -84,12 +99,21 @@ MainWindow::MainWindow(QWidget* parent)
     setCentralWidget(m_splitter);
     statusBar()->addWidget(m_status, 1);
 
+    createToolBar(); // before the menus, whose selection bar goes after it
     createMenus();
-    createToolBar();
 
     connect(m_browser, &LayerBrowser::currentRowChanged, m_plots, &PlotsPanel::showRow);
     connect(m_browser, &LayerBrowser::currentRowChanged, m_sqnr, &SqnrPlot::setCurrentRow);
     connect(m_sqnr, &SqnrPlot::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
+    connect(m_compare, &PlanComparison::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
+    // The toolbar shows the active plan's default, whatever changed it (undo, a preset, …).
+    const auto showDefault = [this] { m_picker->setPrecision(m_document->plan().defaultPrecision); };
+    connect(m_document->undoStack(), &QUndoStack::indexChanged, this, showDefault);
+    connect(m_document, &Document::activePlanChanged, this, showDefault);
+    // The layer table's context menu: what applies to the selected layers.
+    m_browser->view()->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_browser->view()->addActions({m_planActions->applyAction(), m_planActions->lockAction(),
+                                   m_planActions->rulesAction()});
     // Connected after the table model's own handler, so the rows exist when this runs.
     connect(m_document, &Document::modelOpened, this, &MainWindow::onModelOpened);
     connect(m_document, &Document::openFailed, this, [this](const QString& message) {
@@ -106,9 +130,11 @@ MainWindow::MainWindow(QWidget* parent)
 MainWindow::~MainWindow()
 {
     // The views keep pointers to the document, a child created before them and so deleted
-    // before them: take them down first.
+    // before them: take them down first. The undo stack signals as it is cleared on its way out.
+    m_document->undoStack()->disconnect(this);
     delete m_splitter;
     delete m_status;
+    delete m_planActions; // its selection picker lives in a toolbar that goes with the window
 }
 
 void MainWindow::createMenus()
@@ -140,6 +166,7 @@ void MainWindow::createMenus()
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+    m_planActions = new PlanActions(m_document, m_browser, this); // Edit and Plan menus
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About QuantScope"), this, [this] {

@@ -16,6 +16,9 @@ class JobStatusWidget;
 class LayerBrowser;
 class LayerTableModel;
 class MetadataModel;
+class PlanActions;
+class PlanBar;
+class PlanComparison;
 class PlotsPanel;
 class PrecisionPicker;
 class RecentFiles;
@@ -42,6 +45,9 @@ public:
     PrecisionPicker* defaultPrecisionPicker() const { return m_picker; }
     JobStatusWidget* jobStatus() const { return m_status; }
     ExportController* exporter() const { return m_export; }
+    PlanActions* planActions() const { return m_planActions; }
+    PlanBar* planBar() const { return m_planBar; }
+    PlanComparison* planComparison() const { return m_compare; }
     QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
 
 protected:
@@ -64,6 +70,9 @@ private:
     SizeChart* m_size;
     SqnrPlot* m_sqnr;
     MetadataModel* m_metadata;
+    PlanBar* m_planBar;
+    PlanComparison* m_compare;
+    PlanActions* m_planActions = nullptr;
     PrecisionPicker* m_picker = nullptr;
     JobStatusWidget* m_status;
     QSplitter* m_splitter; // table and size chart above, the layer's plots below

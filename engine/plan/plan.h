@@ -35,6 +35,7 @@ struct PlanRule
 {
     std::string match; // unanchored ECMAScript regex search in the tensor name
     Precision precision;
+    bool operator==(const PlanRule&) const = default;
 };
 
 class Plan

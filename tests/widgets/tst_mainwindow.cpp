@@ -26,6 +26,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTreeView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -94,6 +95,8 @@ void TestMainWindow::init()
 {
     m_window = std::make_unique<qs::MainWindow>();
     m_window->resize(1500, 900);
+    // These tests address tensors by row of a flat list; tst_workbench covers the block tree.
+    m_window->layerBrowser()->setGrouped(false);
     m_window->show();
     QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
 }
@@ -152,7 +155,7 @@ void TestMainWindow::editingALayerRecomputesIt()
     openAndWait(m_modelPath);
     qs::Document* doc = m_window->document();
     QSortFilterProxyModel* proxy = m_window->layerBrowser()->proxy();
-    QTableView* view = m_window->layerBrowser()->view();
+    QTreeView* view = m_window->layerBrowser()->view();
     // Sort by size, as a person looking for the big layers would.
     view->sortByColumn(LayerTableModel::BytesBeforeColumn, Qt::DescendingOrder);
     const int proxyRow = editableProxyRow();
@@ -200,7 +203,7 @@ void TestMainWindow::delegateCommitsOnChoice()
 {
     openAndWait(m_modelPath);
     qs::Document* doc = m_window->document();
-    QTableView* view = m_window->layerBrowser()->view();
+    QTreeView* view = m_window->layerBrowser()->view();
     QSortFilterProxyModel* proxy = m_window->layerBrowser()->proxy();
     const int proxyRow = editableProxyRow();
     const int row = proxy->mapToSource(proxy->index(proxyRow, 0)).row();
@@ -226,7 +229,7 @@ void TestMainWindow::delegateAcceptsTypedGroupSize()
 {
     openAndWait(m_modelPath);
     qs::Document* doc = m_window->document();
-    QTableView* view = m_window->layerBrowser()->view();
+    QTreeView* view = m_window->layerBrowser()->view();
     QSortFilterProxyModel* proxy = m_window->layerBrowser()->proxy();
     const int proxyRow = editableProxyRow();
     const int row = proxy->mapToSource(proxy->index(proxyRow, 0)).row();
@@ -264,7 +267,7 @@ void TestMainWindow::delegateOffersCalibration()
     QFETCH(QString, choice);
     openAndWait(m_modelPath);
     qs::Document* doc = m_window->document();
-    QTableView* view = m_window->layerBrowser()->view();
+    QTreeView* view = m_window->layerBrowser()->view();
     QSortFilterProxyModel* proxy = m_window->layerBrowser()->proxy();
     const int proxyRow = editableProxyRow();
     const int row = proxy->mapToSource(proxy->index(proxyRow, 0)).row();
