@@ -70,6 +70,17 @@ public:
 
     QUndoStack* undoStack() const { return m_undo; }
 
+    // A saved session: its model, plans and the results stored with them, shown without
+    // recomputing; tensors without a stored result are computed. The undo history starts anew.
+    struct RestoredPlan
+    {
+        QString name;
+        Plan plan;
+        QVector<TensorResultPtr> results; // per row; null where nothing was stored
+    };
+    void restore(std::shared_ptr<const Model> model, const QString& path,
+                 std::vector<RestoredPlan> plans, int active);
+
     void requantizeAll();
     void cancel();
     bool isBusy() const;

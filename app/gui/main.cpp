@@ -19,7 +19,7 @@ int main(int argc, char* argv[])
     parser.addVersionOption();
     parser.addPositionalArgument(
         QStringLiteral("model"),
-        QApplication::translate("main", "Model file to open (default: the bundled example)."),
+        QApplication::translate("main", "Model file or .qscope session to open (default: the bundled example)."),
         QStringLiteral("[model]"));
     parser.process(app);
 

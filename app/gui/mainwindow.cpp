@@ -1,7 +1,13 @@
 #include "mainwindow.h"
 
 #include "document.h"
+#include "errorsizeplot.h"
 #include "exportcontroller.h"
+#include "learn/learnpanel.h"
+#include "modelplots.h"
+#include "reportcontroller.h"
+#include "sessioncontroller.h"
+#include "sizebreakdownchart.h"
 #include "jobstatuswidget.h"
 #include "layerbrowser.h"
 #include "layertablemodel.h"
@@ -53,6 +59,9 @@ MainWindow::MainWindow(QWidget* parent)
       m_plots(new PlotsPanel(m_document)), m_size(new SizeChart(m_document)),
       m_sqnr(new SqnrPlot(m_document)), m_metadata(new MetadataModel(m_document, this)),
       m_planBar(new PlanBar(m_document)), m_compare(new PlanComparison(m_document)),
+      m_errorSize(new ErrorSizePlot), m_sizeBreakdown(new SizeBreakdownChart),
+      m_modelPlots(new ModelPlots(m_document, m_errorSize, m_sizeBreakdown, this)),
+      m_learn(new LearnPanel), m_pages(new QTabWidget(this)),
       m_status(new JobStatusWidget(m_document)), m_splitter(new QSplitter(Qt::Vertical, this)),
       m_top(new QSplitter(Qt::Horizontal)), m_side(new QTabWidget)
 {
@@ -87,6 +96,13 @@ MainWindow::MainWindow(QWidget* parent)
     m_side->addTab(m_size, tr("Size"));
     m_side->addTab(m_sqnr, tr("SQNR"));
     m_side->addTab(m_compare, tr("Compare"));
+    m_side->addTab(m_errorSize, tr("Error vs size"));
+    m_side->addTab(m_sizeBreakdown, tr("Blocks"));
+    m_side->setTabToolTip(m_side->indexOf(m_errorSize),
+                          tr("Which layers are cheap to keep precise: SQNR against bits per "
+                             "weight, one point per layer"));
+    m_side->setTabToolTip(m_side->indexOf(m_sizeBreakdown),
+                          tr("Size per block as FP32, FP16 and planned, with memory markers"));
     m_side->addTab(metadataView, tr("Metadata"));
     m_top->addWidget(m_side);
     m_top->setStretchFactor(0, 1);
@@ -96,7 +112,12 @@ MainWindow::MainWindow(QWidget* parent)
     m_splitter->addWidget(m_plots);
     m_splitter->setChildrenCollapsible(false);
     m_splitter->setContentsMargins(6, 4, 6, 0);
-    setCentralWidget(m_splitter);
+    // The workbench and the Learn pages share the window as two top-level tabs.
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_splitter, tr("&Workbench"));
+    m_pages->addTab(m_learn, tr("&Learn"));
+    setCentralWidget(m_pages);
     statusBar()->addWidget(m_status, 1);
 
     createToolBar(); // before the menus, whose selection bar goes after it
@@ -106,6 +127,9 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_browser, &LayerBrowser::currentRowChanged, m_sqnr, &SqnrPlot::setCurrentRow);
     connect(m_sqnr, &SqnrPlot::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
     connect(m_compare, &PlanComparison::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
+    connect(m_errorSize, &ErrorSizePlot::layerClicked, m_browser, &LayerBrowser::selectSourceRow);
+    connect(m_browser, &LayerBrowser::currentRowChanged, m_errorSize,
+            &ErrorSizePlot::setSelectedRow);
     // The toolbar shows the active plan's default, whatever changed it (undo, a preset, …).
     const auto showDefault = [this] { m_picker->setPrecision(m_document->plan().defaultPrecision); };
     connect(m_document->undoStack(), &QUndoStack::indexChanged, this, showDefault);
@@ -132,7 +156,7 @@ MainWindow::~MainWindow()
     // The views keep pointers to the document, a child created before them and so deleted
     // before them: take them down first. The undo stack signals as it is cleared on its way out.
     m_document->undoStack()->disconnect(this);
-    delete m_splitter;
+    delete m_pages;
     delete m_status;
     delete m_planActions; // its selection picker lives in a toolbar that goes with the window
 }
@@ -163,6 +187,33 @@ void MainWindow::createMenus()
     });
     connect(m_export, &ExportController::exportFailed, this,
             [this](const QString& message) { showError(tr("The export failed."), message); });
+    m_reports = new ReportController(m_document, this);
+    file->addMenu(m_reports->menu());
+    connect(m_reports, &ReportController::failed, this, &MainWindow::showError);
+    connect(m_reports, &ReportController::written, this,
+            [this](const QString& path, const QString& notes) {
+                statusBar()->showMessage(tr("Wrote %1").arg(QDir::toNativeSeparators(path)), 8000);
+                if (!notes.isEmpty())
+                    showError(tr("Wrote %1, with remarks.").arg(QFileInfo(path).fileName()), notes);
+            });
+    file->addSeparator();
+    m_session = new SessionController(m_document, this);
+    m_session->addActions(file);
+    connect(m_session, &SessionController::failed, this, &MainWindow::showError);
+    connect(m_session, &SessionController::warning, this,
+            [this](const QString& text) { showError(text, QString()); });
+    connect(m_session, &SessionController::opened, this, [this](const QString& path) {
+        if (path != SessionController::autosavePath()) m_recent->add(path);
+        statusBar()->showMessage(tr("Opened session %1").arg(QDir::toNativeSeparators(path)), 8000);
+    });
+    connect(m_session, &SessionController::saved, this, [this](const QString& path) {
+        m_recent->add(path);
+        statusBar()->showMessage(tr("Saved session %1").arg(QDir::toNativeSeparators(path)), 8000);
+    });
+    if (m_session->recoverAction()->isEnabled())
+        statusBar()->showMessage(tr("Work from an earlier run was autosaved: File → Recover "
+                                    "Autosaved Session brings it back."),
+                                 20000);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -197,7 +248,10 @@ void MainWindow::createToolBar()
 void MainWindow::openFile(const QString& path)
 {
     m_requestedPath = path;
-    m_document->open(path);
+    if (path.endsWith(QStringLiteral(".qscope"), Qt::CaseInsensitive))
+        m_session->open(path);
+    else
+        m_document->open(path);
 }
 
 void MainWindow::chooseFile()
@@ -207,8 +261,8 @@ void MainWindow::chooseFile()
                               : QFileInfo(m_document->path()).absolutePath();
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open model"), start,
-        tr("Models (*.safetensors *.json *.gguf *.onnx *.npy *.npz *.pt *.pth *.bin *.ckpt *.h5 "
-           "*.hdf5 *.keras);;All files (*)"));
+        tr("Models and sessions (*.safetensors *.json *.gguf *.onnx *.npy *.npz *.pt *.pth *.bin "
+           "*.ckpt *.h5 *.hdf5 *.keras *.qscope);;QuantScope sessions (*.qscope);;All files (*)"));
     if (!path.isEmpty()) openFile(path);
 }
 
@@ -272,6 +326,11 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("window/topSplitter"), m_top->saveState());
     m_document->cancel(); // the jobs stop at their next chunk instead of finishing the model
+    // Unsaved edits stay recoverable; with nothing unsaved there is nothing to recover.
+    if (m_document->model() && !m_document->undoStack()->isClean())
+        m_session->autosave();
+    else
+        m_session->removeAutosave();
     QMainWindow::closeEvent(event);
 }
 

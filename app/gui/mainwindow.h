@@ -11,7 +11,13 @@ class QTabWidget;
 namespace qs {
 
 class Document;
+class ErrorSizePlot;
 class ExportController;
+class LearnPanel;
+class ModelPlots;
+class ReportController;
+class SessionController;
+class SizeBreakdownChart;
 class JobStatusWidget;
 class LayerBrowser;
 class LayerTableModel;
@@ -32,7 +38,8 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    void openFile(const QString& path); // asynchronous; errors appear in errorDialog()
+    // A model or a .qscope session; asynchronous, errors appear in errorDialog().
+    void openFile(const QString& path);
 
     Document* document() const { return m_document; }
     LayerTableModel* layerModel() const { return m_model; }
@@ -48,6 +55,12 @@ public:
     PlanActions* planActions() const { return m_planActions; }
     PlanBar* planBar() const { return m_planBar; }
     PlanComparison* planComparison() const { return m_compare; }
+    ErrorSizePlot* errorSizePlot() const { return m_errorSize; }
+    SizeBreakdownChart* sizeBreakdown() const { return m_sizeBreakdown; }
+    LearnPanel* learnPanel() const { return m_learn; }
+    QTabWidget* pages() const { return m_pages; } // Workbench and Learn
+    SessionController* sessions() const { return m_session; }
+    ReportController* reports() const { return m_reports; }
     QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
 
 protected:
@@ -73,6 +86,13 @@ private:
     PlanBar* m_planBar;
     PlanComparison* m_compare;
     PlanActions* m_planActions = nullptr;
+    ErrorSizePlot* m_errorSize;
+    SizeBreakdownChart* m_sizeBreakdown;
+    ModelPlots* m_modelPlots;
+    LearnPanel* m_learn;
+    QTabWidget* m_pages;
+    SessionController* m_session = nullptr;
+    ReportController* m_reports = nullptr;
     PrecisionPicker* m_picker = nullptr;
     JobStatusWidget* m_status;
     QSplitter* m_splitter; // table and size chart above, the layer's plots below
