@@ -56,7 +56,7 @@ void calibrationMethod(const Args& args, nn::EvaluateOptions& o)
 
 int cmdEvaluate(const std::vector<std::string>& argv)
 {
-    const Args args(argv, {"json"},
+    const Args args(argv, {"json", "int8-kernels"},
                     {"dataset", "plan", "activations", "calibration-samples", "calibration-method",
                      "threads", "limit"});
     if (args.positionals().size() != 1) throw UsageError("evaluate needs one MODEL.h5");
@@ -64,6 +64,9 @@ int cmdEvaluate(const std::vector<std::string>& argv)
     nn::EvaluateOptions o;
     o.activations = activationMode(args);
     calibrationMethod(args, o);
+    o.int8Kernels = args.flag("int8-kernels");
+    if (o.int8Kernels && o.activations != nn::ActivationMode::Static)
+        throw UsageError("--int8-kernels needs --activations static");
     o.calibrationSamples = args.intOption("calibration-samples", 512, 1, 1 << 24);
     const int limit = args.intOption("limit", 0, 0, 1 << 30);
     std::optional<Plan> plan;
@@ -93,15 +96,23 @@ int cmdEvaluate(const std::vector<std::string>& argv)
         Json layers = Json::array();
         for (const auto& l : r.layers)
             layers.push_back({{"name", l.name}, {"output_sqnr_db", number(l.outputSqnrDb)}});
-        printJson({{"model", modelPath},
-                   {"images", r.images},
-                   {"quantized_tensors", r.quantizedTensors},
-                   {"accuracy", number(r.accuracy)},
-                   {"reference_accuracy", number(r.referenceAccuracy)},
-                   {"agreement", number(r.agreement)},
-                   {"kl", number(r.kl)},
-                   {"layers", layers},
-                   {"latency_ms_per_image", number(r.latencyMsPerImage)}});
+        Json j{{"model", modelPath},
+               {"images", r.images},
+               {"quantized_tensors", r.quantizedTensors},
+               {"accuracy", number(r.accuracy)},
+               {"reference_accuracy", number(r.referenceAccuracy)},
+               {"agreement", number(r.agreement)},
+               {"kl", number(r.kl)},
+               {"layers", layers},
+               {"latency_ms_per_image", number(r.latencyMsPerImage)},
+               {"fp32_latency_ms_per_image", number(r.floatLatencyMsPerImage)},
+               {"threads", threads}};
+        if (o.int8Kernels) {
+            j["int8_accuracy"] = number(r.int8Accuracy);
+            j["int8_agreement"] = number(r.int8Agreement);
+            j["int8_latency_ms_per_image"] = number(r.int8LatencyMsPerImage);
+        }
+        printJson(j);
         return Ok;
     }
     std::printf("%s: %lld test images, %d tensors quantized\n", modelPath.c_str(),
@@ -109,6 +120,11 @@ int cmdEvaluate(const std::vector<std::string>& argv)
     std::printf("accuracy %.2f%% (float %.2f%%), agreement %.2f%%, KL %.5f nats, %.3f ms/image\n",
                 100 * r.accuracy, 100 * r.referenceAccuracy, 100 * r.agreement, r.kl,
                 r.latencyMsPerImage);
+    std::printf("float model %.3f ms/image\n", r.floatLatencyMsPerImage);
+    if (o.int8Kernels)
+        std::printf("int8 kernels: accuracy %.2f%%, agreement with fake quantization %.2f%%, "
+                    "%.3f ms/image\n",
+                    100 * r.int8Accuracy, 100 * r.int8Agreement, r.int8LatencyMsPerImage);
     for (const auto& l : r.layers)
         std::printf("  %-24s output SQNR %8.2f dB\n", l.name.c_str(), l.outputSqnrDb);
     return Ok;

@@ -82,7 +82,14 @@ Range RangeCalibrator::range(CalibrationMethod method, double percentile) const
     const double width = top / kBins;
     for (const float x : m_values)
         hist[std::min<std::size_t>(kBins - 1, static_cast<std::size_t>(std::abs(double(x)) / width))] += 1;
-    const float t = static_cast<float>(entropyThreshold(hist, width));
+    // Like TensorRT (pytorch-quantization's _compute_amax_entropy), the first bin's count is
+    // replaced by the second's: after a ReLU most values are exact zeros, and that spike would
+    // dominate P, so the search would pick the threshold that reproduces bin 0 best (the
+    // smallest, 128 bins) and clip most of the range. Non-negative values use the 256 levels
+    // of the unsigned grid, as fakeQuantize does over [0, T].
+    hist[0] = hist[1];
+    const bool nonNegative = *mn >= 0;
+    const float t = static_cast<float>(entropyThreshold(hist, width, nonNegative ? 256 : 128));
     return {*mn < 0 ? -t : 0.0f, t};
 }
 

@@ -21,9 +21,10 @@ class RangeCalibrator
 public:
     void add(std::span<const float> values);
     // MinMax: the observed extremes. Percentile: the (100 - p)th and pth percentiles. Entropy:
-    // TensorRT's threshold T over |x| (a 2048-bin histogram; the bin count i in [128, 2048]
-    // whose 128-level quantization Q of the first i bins, outliers folded into the last, has
-    // the least KL(P || Q)); the range is [-T, T], or [0, T] when nothing was negative.
+    // TensorRT's threshold T over |x| (a 2048-bin histogram whose zero bin takes the count of
+    // the next; the bin count i in [128, 2048] whose quantization Q of the first i bins into
+    // 128 levels, or 256 when nothing was negative, outliers folded into the last, has the
+    // least KL(P || Q)); the range is [-T, T], or [0, T] when nothing was negative.
     Range range(CalibrationMethod method, double percentile = 99.99) const;
 
 private:

@@ -3,6 +3,7 @@
 #include "analysis/analyze.h"
 #include "core/error.h"
 #include "io/model.h"
+#include "nn/int8_model.h"
 #include "nn/keras_model.h"
 #include "nn/loss.h"
 #include "plan/plan.h"
@@ -82,6 +83,46 @@ void softmaxRow(const float* z, std::int64_t k, std::vector<double>& p)
         v /= sum;
 }
 
+// The int8 kernels over the test set, compared with the fake-quantized predictions.
+void runInt8(const Sequential& quant, const std::vector<Range>& ranges, const data::ImageSet& test,
+             const data::ImageSet& calibration, const EvaluateOptions& o,
+             const std::vector<std::int64_t>& predicted, EvaluateResult& r)
+{
+    if (o.activations != ActivationMode::Static)
+        throw Error("the int8 kernels need static activation ranges (--activations static)");
+    std::vector<bool> quantized(quant.size());
+    for (std::size_t i = 0; i < quant.size(); ++i)
+        quantized[i] = quantizable(quant, i);
+    // The fake-quantized path reads the images in float; pixels k/255 are exactly the codes of
+    // the [0, 1] grid, so the int8 path reads them without loss. Other inputs get the
+    // calibration images' range.
+    const std::int64_t nCal = std::min(o.calibrationSamples, calibration.count);
+    const auto pixels = calibration.images.begin();
+    const auto [mn, mx] =
+        std::minmax_element(pixels, pixels + nCal * calibration.height * calibration.width);
+    const Range input = *mn >= 0 && *mx <= 1 ? Range{0, 1} : Range{*mn, *mx};
+    Int8Model model(quant, ranges, quantized, input);
+    std::int64_t correct = 0, agree = 0;
+    double seconds = 0;
+    for (std::int64_t b = 0; b < test.count; b += o.batchSize) {
+        const std::int64_t n = std::min(o.batchSize, test.count - b);
+        const Tensor x = batchOf(test, b, n);
+        const auto start = std::chrono::steady_clock::now();
+        const Tensor& y = model.forward(x, o.executor);
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const std::int64_t k = y.shape[1];
+        for (std::int64_t s = 0; s < n; ++s) {
+            const std::int64_t c = argmax(y.sample(s), k);
+            correct += c == test.labels[static_cast<std::size_t>(b + s)];
+            agree += c == predicted[static_cast<std::size_t>(b + s)];
+        }
+    }
+    const double count = double(std::max<std::int64_t>(test.count, 1));
+    r.int8Accuracy = double(correct) / count;
+    r.int8Agreement = double(agree) / count;
+    r.int8LatencyMsPerImage = 1000.0 * seconds / count;
+}
+
 } // namespace
 
 EvaluateResult evaluateModel(const std::string& path, const data::ImageSet& test,
@@ -115,15 +156,20 @@ EvaluateResult evaluateModel(const std::string& path, const data::ImageSet& test
 
     std::vector<double> signal(ref.size(), 0.0), noise(ref.size(), 0.0);
     std::int64_t correct = 0, refCorrect = 0, agree = 0;
-    double klSum = 0, seconds = 0;
+    double klSum = 0, seconds = 0, floatSeconds = 0;
     std::vector<double> p, q;
+    std::vector<std::int64_t> predicted; // of the quantized model, for the int8 comparison
+    using Clock = std::chrono::steady_clock;
     for (std::int64_t b = 0; b < test.count; b += o.batchSize) {
         const std::int64_t n = std::min(o.batchSize, test.count - b);
         const Tensor x = batchOf(test, b, n);
+        const auto start0 = Clock::now();
         const Tensor& y0 = ref.forward(x, {o.executor});
-        const auto start = std::chrono::steady_clock::now();
+        const auto start = Clock::now();
         const Tensor& y1 = quant.forward(x, {o.executor}, SIZE_MAX, hook);
-        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto end = Clock::now();
+        floatSeconds += std::chrono::duration<double>(start - start0).count();
+        seconds += std::chrono::duration<double>(end - start).count();
         for (std::size_t i = 0; i < ref.size(); ++i) {
             const auto& a = ref.activation(static_cast<std::ptrdiff_t>(i)).data;
             const auto& c = quant.activation(static_cast<std::ptrdiff_t>(i)).data;
@@ -139,6 +185,7 @@ EvaluateResult evaluateModel(const std::string& path, const data::ImageSet& test
             refCorrect += c0 == label;
             correct += c1 == label;
             agree += c0 == c1;
+            predicted.push_back(c1);
             softmaxRow(y0.sample(s), k, p);
             softmaxRow(y1.sample(s), k, q);
             for (std::int64_t j = 0; j < k; ++j)
@@ -152,6 +199,8 @@ EvaluateResult evaluateModel(const std::string& path, const data::ImageSet& test
     r.agreement = double(agree) / count;
     r.kl = klSum / count;
     r.latencyMsPerImage = 1000.0 * seconds / count;
+    r.floatLatencyMsPerImage = 1000.0 * floatSeconds / count;
+    if (o.int8Kernels) runInt8(quant, ranges, test, calibration, o, predicted, r);
     for (std::size_t i = 0; i < ref.size(); ++i)
         r.layers.push_back({ref.layer(i).name(),
                             noise[i] > 0 ? 10.0 * std::log10(signal[i] / noise[i])

@@ -30,6 +30,8 @@ struct EvaluateOptions
     std::int64_t calibrationSamples = 512; // the first ones of the calibration set
     std::int64_t batchSize = 256;
     const Executor* executor = nullptr;
+    // With static activations: also run the model with real int8 Dense and Conv2D kernels.
+    bool int8Kernels = false;
 };
 
 struct LayerReport
@@ -45,7 +47,12 @@ struct EvaluateResult
     double referenceAccuracy = 0; // of the float model
     double agreement = 0;         // share of images where both predict the same class
     double kl = 0;                // mean KL(float softmax || quantized softmax), nats
-    double latencyMsPerImage = 0; // wall time of the quantized model's inference
+    double latencyMsPerImage = 0; // wall time of the quantized (fake-quantized) inference
+    double floatLatencyMsPerImage = 0; // of the float model's inference
+    // The int8 kernels' run (int8Kernels): -1 when it did not run.
+    double int8Accuracy = -1;
+    double int8Agreement = -1; // share of images where it predicts what the fake path does
+    double int8LatencyMsPerImage = -1;
     int quantizedTensors = 0;
     std::vector<LayerReport> layers; // of the batch-norm-folded model, in order
 };
