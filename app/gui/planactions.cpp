@@ -1,5 +1,6 @@
 #include "planactions.h"
 
+#include "allocatedialog.h"
 #include "core/error.h"
 #include "document.h"
 #include "layerbrowser.h"
@@ -63,6 +64,13 @@ PlanActions::PlanActions(Document* document, LayerBrowser* browser, QMainWindow*
     }
     m_presets->setToolTipsVisible(true);
     plan->addAction(m_rules);
+    QAction* allocate = plan->addAction(tr("&Allocate Automatically\u2026"), this, [this] {
+        showAllocateDialog(m_document, m_window);
+    });
+    allocate->setObjectName(QStringLiteral("allocateAction"));
+    allocate->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    allocate->setToolTip(tr("The best format per layer under a size budget, with the whole "
+                            "size/error frontier"));
     plan->addSeparator();
     QAction* add = plan->addAction(tr("&New Plan (Copy of Active)"), document,
                                    &Document::duplicateActivePlan);
