@@ -128,6 +128,17 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_sqnr, &SqnrPlot::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
     connect(m_compare, &PlanComparison::rowClicked, m_browser, &LayerBrowser::selectSourceRow);
     connect(m_errorSize, &ErrorSizePlot::layerClicked, m_browser, &LayerBrowser::selectSourceRow);
+    // A lesson's "Try it on my model" adds its setting as a new plan: the user's own plans
+    // stay as they were, and the comparison shows the difference at once.
+    connect(m_learn, &LearnPanel::tryOnModel, this, [this](const QString& what, const Plan& plan) {
+        if (!m_document->model()) {
+            showError(tr("Open a model first."), tr("The lesson's setting applies to the open model."));
+            return;
+        }
+        m_document->addPlan(m_document->nextPlanName(), plan);
+        m_pages->setCurrentIndex(0);
+        statusBar()->showMessage(tr("New plan %1: %2").arg(m_document->planName(m_document->activePlan()), what), 10000);
+    });
     connect(m_browser, &LayerBrowser::currentRowChanged, m_errorSize,
             &ErrorSizePlot::setSelectedRow);
     // The toolbar shows the active plan's default, whatever changed it (undo, a preset, …).
