@@ -52,6 +52,7 @@ int cmdFormats(const std::vector<std::string>& args);
 int cmdBench(const std::vector<std::string>& args);
 int cmdTrain(const std::vector<std::string>& args);
 int cmdEvaluate(const std::vector<std::string>& args);
+int cmdQat(const std::vector<std::string>& args);
 int cmdReport(const std::vector<std::string>& args);
 int cmdExplain(const std::vector<std::string>& args);
 int cmdSize(const std::vector<std::string>& args);

@@ -171,6 +171,9 @@ int cmdBench(const std::vector<std::string>& argv)
                         {"quantize_gbps", number(q)},
                         {"dequantize_gbps", number(d)},
                         {"analyze_gbps", number(an)},
+                        // What editing one layer of this shape costs in the app: the analysis
+                        // is the whole of a recompute (sizes are arithmetic).
+                        {"analyze_ms", number(aSec * 1e3)},
                         {"quantize_vs_read", number(q / readGbps)},
                         {"dequantize_vs_read", number(d / readGbps)},
                         {"analyze_vs_read", number(an / readGbps)}});

@@ -36,9 +36,17 @@ Commands:
       and save it as a Keras 2 HDF5 model; progress on stderr, test accuracy per epoch.
   evaluate MODEL.h5 [--dataset fashion-mnist|DIR] [--plan PLAN.json]
            [--activations none|dynamic|static] [--calibration-samples N]
-           [--calibration-method minmax|percentile[:P]|entropy] [--limit N] [--threads N] [--json]
+           [--calibration-method minmax|percentile[:P]|entropy] [--int8-kernels] [--limit N]
+           [--threads N] [--json]
       Test accuracy of a Keras classifier with the plan's weights dequantized and int8
       activations, against the float model: agreement, KL and each layer's output SQNR.
+      --int8-kernels (with --activations static) also runs int8 x int8 -> int32 Dense and
+      Conv2D kernels: their accuracy and latency.
+  qat MODEL.h5 --plan PLAN.json --out OUT.h5 [--epochs N] [--dataset fashion-mnist|DIR]
+      [--seed S] [--learning-rate LR] [--no-flip] [--limit N] [--train-limit N] [--threads N]
+      [--json]
+      Fine-tune with the plan's weights fake-quantized (straight-through gradients), save the
+      float weights, and report the quantized accuracy before and after.
   explain VALUE [--range LO,HI] [--json]
       Show VALUE as fp32, fp16, bf16, fp8, fp4 and 8/4-bit integers store it: bits, code,
       decoded value, error. Integers use the range LO,HI (default -1,1; LO = -HI: symmetric
@@ -94,6 +102,7 @@ int main(int argc, char** argv)
         if (cmd == "bench") return qs::cli::cmdBench(args);
         if (cmd == "train") return qs::cli::cmdTrain(args);
         if (cmd == "evaluate") return qs::cli::cmdEvaluate(args);
+        if (cmd == "qat") return qs::cli::cmdQat(args);
         if (cmd == "report") return qs::cli::cmdReport(args);
         if (cmd == "explain") return qs::cli::cmdExplain(args);
         if (cmd == "size") return qs::cli::cmdSize(args);
