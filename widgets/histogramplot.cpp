@@ -75,6 +75,35 @@ void HistogramPlot::rebuild()
     }
 
     double xLow = a.original.lo, xHigh = a.original.hi;
+    // With one scale for the whole tensor the representable values form a grid: drawn when its
+    // lines stay apart (up to 4-bit grids); finer grids are only described, or they would grey
+    // out the plot.
+    constexpr int kMaxGridLines = 64;
+    if (a.scale && a.clipLow && a.clipHigh && *a.scale > 0) {
+        const double step = *a.scale;
+        const long levels = std::lround((*a.clipHigh - *a.clipLow) / step) + 1;
+        if (levels >= 2 && levels <= kMaxGridLines) {
+            const QPen gridPen(QColor(0xc0, 0x7a, 0x2c, 110), 0, Qt::SolidLine);
+            for (long k = 0; k < levels; ++k) {
+                auto* line = new QCPItemStraightLine(p);
+                const double x = *a.clipLow + static_cast<double>(k) * step;
+                line->point1->setCoords(x, 0);
+                line->point2->setCoords(x, 1);
+                line->setPen(gridPen);
+                line->setSelectable(false);
+            }
+        }
+        p->setToolTip(tr("%n representable values, %1 apart", nullptr, int(levels))
+                          .arg(display::scientific(step)));
+        QCPGraph* legend = p->addGraph(); // a legend entry only: it has no data
+        legend->setName(levels <= kMaxGridLines
+                            ? tr("%n quantization levels", nullptr, int(levels))
+                            : tr("%n levels, %1 apart", nullptr, int(levels))
+                                  .arg(display::scientific(step)));
+        legend->setPen(QPen(QColor(0xc0, 0x7a, 0x2c), 1.0));
+    } else {
+        p->setToolTip(QString());
+    }
     if (a.clipLow && a.clipHigh) {
         style::addMarker(p, *a.clipLow, tr("clip"));
         style::addMarker(p, *a.clipHigh, tr("clip"));

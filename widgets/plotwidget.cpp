@@ -42,6 +42,7 @@ PlotWidget::PlotWidget(QWidget* parent)
         m_plot->replot();
     });
     plotexport::installContextMenu(m_plot, [this] { return exportName(); });
+    applyPalette();
 
     m_message->setObjectName(QStringLiteral("emptyText"));
     m_message->setAlignment(Qt::AlignCenter);
@@ -109,6 +110,7 @@ void PlotWidget::showPlot()
 {
     m_stack->setCurrentWidget(m_plot);
     m_controlsBar->setVisible(true);
+    applyPalette(); // after the subclass's own styling, which assumes a light background
     m_plot->replot();
 }
 
@@ -125,6 +127,38 @@ QString PlotWidget::exportName() const
 void PlotWidget::resetView()
 {
     m_plot->rescaleAxes();
+}
+
+void PlotWidget::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        applyPalette();
+        m_plot->replot();
+    }
+}
+
+void PlotWidget::applyPalette()
+{
+    // QCustomPlot paints with its own colours; take them from the palette so that a dark theme
+    // gives dark plots. Data colours stay: they are chosen to read on both.
+    const QPalette pal = palette();
+    const QColor text = pal.color(QPalette::WindowText);
+    const bool dark = pal.color(QPalette::Base).lightness() < 128;
+    m_plot->setBackground(pal.brush(QPalette::Base));
+    m_plot->axisRect()->setBackground(pal.brush(QPalette::Base));
+    m_title->setTextColor(text);
+    m_plot->legend->setTextColor(text);
+    const QColor axis = dark ? QColor(170, 170, 170) : QColor(120, 120, 120);
+    const QColor grid = dark ? QColor(70, 72, 75) : QColor(225, 225, 225);
+    for (QCPAxis* a : m_plot->axisRect()->axes()) {
+        a->setLabelColor(text);
+        a->setTickLabelColor(text);
+        a->setBasePen(QPen(axis));
+        a->setTickPen(QPen(axis));
+        a->setSubTickPen(QPen(axis));
+        a->grid()->setPen(QPen(grid, 0, Qt::SolidLine));
+    }
 }
 
 } // namespace qs

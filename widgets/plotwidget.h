@@ -39,6 +39,9 @@ protected:
     void showPlaceholder() { showMessage(m_placeholder); }
     virtual QString exportName() const; // file name proposed by the export menu
     virtual void resetView();           // double-click: back to the full data range
+    // Follows the application's palette (light or dark): background, axes, text.
+    void changeEvent(QEvent* event) override;
+    void applyPalette();
 
 private:
     QWidget* m_controlsBar; // hidden with the plot: a log switch means nothing without data

@@ -5,10 +5,13 @@
 #include "histogramstyle.h"
 #include "resultnotes.h"
 
+#include <QCheckBox>
+#include <QHBoxLayout>
 #include <QToolTip>
 
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace qs {
@@ -47,8 +50,18 @@ QString groupName(int bits)
 }
 } // namespace
 
-SqnrPlot::SqnrPlot(Document* document, QWidget* parent) : PlotWidget(parent), m_document(document)
+SqnrPlot::SqnrPlot(Document* document, QWidget* parent)
+    : PlotWidget(parent), m_document(document), m_sortedBox(new QCheckBox(tr("Sorted")))
 {
+    m_sortedBox->setObjectName(QStringLiteral("sqnrSorted"));
+    m_sortedBox->setToolTip(tr("Order the bars by SQNR, lowest first, instead of model order"));
+    controlsLayout()->addStretch(1);
+    controlsLayout()->addWidget(m_sortedBox);
+    connect(m_sortedBox, &QCheckBox::toggled, this, [this](bool sorted) {
+        plot()->xAxis->setLabel(sorted ? tr("layer (lowest SQNR first)")
+                                       : tr("layer (model order)"));
+        rebuild();
+    });
     setObjectName(QStringLiteral("sqnrPlot"));
     setPlaceholderText(tr("Open a model to see the SQNR of its layers."));
     QCustomPlot* p = plot();
@@ -118,19 +131,31 @@ void SqnrPlot::rebuild()
     // Bars grouped by bit width (0: formats without a reference), keys being bar positions.
     QMap<int, QPair<QVector<double>, QVector<double>>> groups;
     int quantized = 0;
+    struct Bar
+    {
+        int row;
+        double db;
+        int bits;
+    };
+    QVector<Bar> bars;
     for (int row = 0; row < m_document->tensorCount(); ++row) {
         const TensorResultPtr r = m_document->result(row);
         if (!r || !r->spec || !r->analysis || !r->error.empty()) continue;
         ++quantized;
         const auto db = r->analysis->sums.sqnrDb();
         if (!db || !std::isfinite(*db)) continue; // exact: no bar could be tall enough
-        m_rows << row;
-        m_sqnr << *db;
-        const int bits = notes::idealBits(*r).value_or(0);
-        groups[bits].first << static_cast<double>(m_rows.size());
-        groups[bits].second << *db;
-        if (bits > 0 && !m_references.contains(bits))
-            m_references[bits] = notes::idealUniformDb(bits);
+        bars.push_back({row, *db, notes::idealBits(*r).value_or(0)});
+    }
+    if (m_sortedBox->isChecked())
+        std::stable_sort(bars.begin(), bars.end(),
+                         [](const Bar& a, const Bar& b) { return a.db < b.db; });
+    for (const Bar& b : bars) {
+        m_rows << b.row;
+        m_sqnr << b.db;
+        groups[b.bits].first << static_cast<double>(m_rows.size());
+        groups[b.bits].second << b.db;
+        if (b.bits > 0 && !m_references.contains(b.bits))
+            m_references[b.bits] = notes::idealUniformDb(b.bits);
     }
     if (m_rows.isEmpty()) {
         setTitle(QString());

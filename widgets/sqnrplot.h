@@ -9,6 +9,7 @@
 #include <QVector>
 
 class QCPBars;
+class QCheckBox;
 class QMouseEvent;
 
 namespace qs {
@@ -34,6 +35,8 @@ public:
     // Where the bar of a document row stands in plot() coordinates (for tests and tooltips).
     QPoint barCenter(int row) const;
     QString toolTipAt(const QPoint& pos) const;
+    // Bars by SQNR, lowest first (the layers that lose most), instead of model order.
+    QCheckBox* sortedBox() const { return m_sortedBox; }
 
 public slots:
     void setCurrentRow(int row); // highlights that layer's bar, if it has one
@@ -53,6 +56,7 @@ private:
     void onHover(QMouseEvent* event);
 
     Document* m_document;
+    QCheckBox* m_sortedBox;
     QTimer m_updateTimer; // one redraw per burst of results, not one per tensor
     QCPBars* m_selected = nullptr;
     QVector<int> m_rows;

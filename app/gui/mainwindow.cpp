@@ -8,6 +8,7 @@
 #include "reportcontroller.h"
 #include "sessioncontroller.h"
 #include "sizebreakdownchart.h"
+#include "theme.h"
 #include "jobstatuswidget.h"
 #include "layerbrowser.h"
 #include "layertablemodel.h"
@@ -21,6 +22,7 @@
 #include "sizechart.h"
 #include "sqnrplot.h"
 
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -229,6 +231,27 @@ void MainWindow::createMenus()
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
     m_planActions = new PlanActions(m_document, m_browser, this); // Edit and Plan menus
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QMenu* themes = view->addMenu(tr("&Theme"));
+    themes->setObjectName(QStringLiteral("themeMenu"));
+    auto* group = new QActionGroup(themes);
+    const QString saved = QSettings().value(QStringLiteral("view/theme")).toString();
+    for (const auto& [id, label] : {std::pair{"system", QT_TR_NOOP("&System")},
+                                    std::pair{"light", QT_TR_NOOP("&Light")},
+                                    std::pair{"dark", QT_TR_NOOP("&Dark")}}) {
+        QAction* a = themes->addAction(tr(label));
+        a->setCheckable(true);
+        a->setData(QString::fromLatin1(id));
+        a->setChecked(saved.isEmpty() ? id == std::string_view("system")
+                                      : saved == QLatin1String(id));
+        group->addAction(a);
+        connect(a, &QAction::triggered, this, [name = QString::fromLatin1(id)] {
+            theme::apply(name);
+            QSettings().setValue(QStringLiteral("view/theme"), name);
+        });
+    }
+    if (!saved.isEmpty() && saved != QLatin1String("system")) theme::apply(saved);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About QuantScope"), this, [this] {

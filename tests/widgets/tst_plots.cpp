@@ -31,6 +31,7 @@ private slots:
     void initTestCase();
     void histogramEmpty();
     void histogramQuantized();
+    void histogramDrawsTheGrid();
     void histogramLogScale();
     void histogramKeptAndNonFloat();
     void errorHistogram();
@@ -80,7 +81,9 @@ void TestPlots::histogramQuantized()
     QVERIFY(plot.isShowingPlot());
     QVERIFY(plot.title().contains(QStringLiteral("embed.weight")));
     QCustomPlot* p = plot.plot();
-    QCOMPARE(p->graphCount(), 3); // original, dequantized, clip-range legend entry
+    // original, dequantized, and legend entries for the 255 int8 levels and the clip range
+    QCOMPARE(p->graphCount(), 4);
+    QVERIFY(p->graph(2)->name().contains(QStringLiteral("255 levels")));
     QCOMPARE(p->graph(0)->data()->size(), int(r->analysis->original.counts.size()));
     QCOMPARE(p->graph(1)->data()->size(), int(r->analysis->dequantized.counts.size()));
     QVERIFY(p->graph(1)->name().contains(QStringLiteral("int8")));
@@ -90,6 +93,24 @@ void TestPlots::histogramQuantized()
     QVERIFY(p->xAxis->range().contains(*r->analysis->clipHigh));
     plot.resize(640, 360);
     QVERIFY(plot.savePng(QStringLiteral(QS_ARTIFACT_DIR "/histogram.png")));
+}
+
+void TestPlots::histogramDrawsTheGrid()
+{
+    // A 4-bit per-tensor scale has 15 representable values: one thin line each.
+    const int row = rowOf("embed.weight");
+    const qs::QuantSpec spec{qs::findFormat("int4"), qs::Granularity{}};
+    const auto r = std::make_shared<const qs::TensorResult>(
+        qs::computeTensorResult(*m_doc.model(), row, spec, qs::Control{}));
+    qs::HistogramPlot plot;
+    plot.setResult(r);
+    QCustomPlot* p = plot.plot();
+    int lines = 0;
+    for (int i = 0; i < p->itemCount(); ++i)
+        if (auto* l = qobject_cast<QCPItemStraightLine*>(p->item(i)))
+            lines += l->pen().style() == Qt::SolidLine ? 1 : 0;
+    QCOMPARE(lines, 15);
+    QVERIFY(p->graph(2)->name().contains(QStringLiteral("15 quantization levels")));
 }
 
 void TestPlots::histogramLogScale()

@@ -57,6 +57,7 @@ private slots:
     void toolTips();
     void clickSelectsLayer();
     void followsCurrentRow();
+    void sortedOrdersBySqnr();
 
 private:
     void showChart();
@@ -124,6 +125,23 @@ void TestSqnrPlot::oneBarPerQuantizedLayer()
     // Kept layers get no bar; a layer back in a format gets its bar again.
     m_doc->setPrecision(rows[1], qs::Precision{"keep"});
     QTRY_COMPARE_WITH_TIMEOUT(m_chart->shownRows(), (QVector<int>{rows[0], rows[2]}), kTimeoutMs);
+}
+
+void TestSqnrPlot::sortedOrdersBySqnr()
+{
+    // Give one layer 4 bits so that model order and SQNR order differ.
+    const int layer1 = rowOf(*m_doc, "layers.1.weight");
+    m_doc->setPrecision(layer1, qs::Precision{"int4", qs::Granularity{}});
+    QTRY_VERIFY_WITH_TIMEOUT(allComputed(*m_doc) && m_chart->shownSqnr().size() == 3 &&
+                                 m_chart->shownSqnr()[2] < m_chart->shownSqnr()[0],
+                             kTimeoutMs);
+    const QVector<int> modelOrder = m_chart->shownRows();
+    m_chart->sortedBox()->click();
+    QCOMPARE(m_chart->shownRows().front(), layer1);
+    const QVector<double> sorted = m_chart->shownSqnr();
+    QVERIFY(std::is_sorted(sorted.begin(), sorted.end()));
+    m_chart->sortedBox()->click();
+    QCOMPARE(m_chart->shownRows(), modelOrder);
 }
 
 void TestSqnrPlot::referenceLines_data()

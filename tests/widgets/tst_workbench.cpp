@@ -12,9 +12,11 @@
 #include "precisionpicker.h"
 #include "ruleseditor.h"
 #include "rulesmodel.h"
+#include "sqnrplot.h"
 #include "testmodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QComboBox>
 #include <QLabel>
 #include <QMenu>
@@ -180,6 +182,7 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(editor));
         QTest::mouseClick(editor->addButton(), Qt::LeftButton);
         RulesModel* rules = editor->rulesModel();
+        QAbstractItemModelTester tester(rules, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(rules->rowCount(), 1);
         QTRY_VERIFY(editor->view()->indexWidget(rules->index(0, RulesModel::MatchColumn)) ||
                     editor->view()->focusWidget());
@@ -220,6 +223,22 @@ private slots:
         QVERIFY(doc()->undoStack()->undoText().contains(QStringLiteral("W4")));
     }
 
+    void darkThemeReachesThePlots()
+    {
+        QMenu* themes = m_window->findChild<QMenu*>(QStringLiteral("themeMenu"));
+        QVERIFY(themes);
+        const auto pick = [&](const char* id) {
+            for (QAction* a : themes->actions())
+                if (a->data().toString() == QLatin1String(id)) a->trigger();
+        };
+        pick("dark");
+        QCustomPlot* plot = m_window->sqnrPlot()->plot();
+        QTRY_VERIFY(plot->axisRect()->backgroundBrush().color().lightness() < 128);
+        QVERIFY(qApp->palette().color(QPalette::Base).lightness() < 128);
+        pick("system");
+        QTRY_VERIFY(plot->axisRect()->backgroundBrush().color().lightness() >= 128);
+    }
+
     void compareTwoPlans()
     {
         PlanBar* bar = m_window->planBar();
@@ -234,6 +253,8 @@ private slots:
         m_window->sideTabs()->setCurrentWidget(compare);
         QCOMPARE(compare->comboA()->currentText(), QStringLiteral("A"));
         QCOMPARE(compare->comboB()->currentText(), QStringLiteral("B"));
+        QAbstractItemModelTester diffTester(compare->diffModel(),
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
         QTRY_VERIFY(compare->diffModel()->rowCount() > 0 && compare->bars()->barCount() > 0);
         // B loses SQNR everywhere it differs.
         const QModelIndex worst = compare->diffModel()->index(0, PlanDiffModel::DeltaColumn);
