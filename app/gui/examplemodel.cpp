@@ -17,4 +17,13 @@ QString findExampleModel()
     return {};
 }
 
+QString findDefaultModel()
+{
+    const QString example = findExampleModel();
+    if (example.isEmpty()) return {};
+    const QString cnn =
+        QFileInfo(example).dir().absoluteFilePath(QStringLiteral("fashion-mnist-cnn.h5"));
+    return QFileInfo(cnn).isFile() ? cnn : example;
+}
+
 } // namespace qs

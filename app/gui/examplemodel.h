@@ -8,5 +8,8 @@ namespace qs {
 // The installed copy next to the executable wins over the build's source tree; empty when
 // neither exists.
 QString findExampleModel();
+// The model the app opens without an argument: the bundled Fashion-MNIST classifier, which the
+// Accuracy page can run; the transformer-shaped example when it is missing.
+QString findDefaultModel();
 
 } // namespace qs

@@ -26,7 +26,7 @@ int main(int argc, char* argv[])
     qs::MainWindow window;
     window.show();
     const QStringList args = parser.positionalArguments();
-    const QString path = args.isEmpty() ? qs::findExampleModel() : args.constFirst();
+    const QString path = args.isEmpty() ? qs::findDefaultModel() : args.constFirst();
     if (!path.isEmpty()) window.openFile(path);
     return app.exec();
 }

@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "accuracypanel.h"
 #include "document.h"
 #include "errorsizeplot.h"
 #include "exportcontroller.h"
@@ -118,6 +119,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_pages->setObjectName(QStringLiteral("pages"));
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_splitter, tr("&Workbench"));
+    m_accuracy = new AccuracyPanel(m_document);
+    m_pages->addTab(m_accuracy, tr("A&ccuracy"));
+    m_pages->setTabToolTip(1, tr("What the plans do to a classifier's test accuracy, on the "
+                                 "built-in runtime"));
     m_pages->addTab(m_learn, tr("&Learn"));
     setCentralWidget(m_pages);
     statusBar()->addWidget(m_status, 1);

@@ -11,6 +11,7 @@ class QTabWidget;
 namespace qs {
 
 class Document;
+class AccuracyPanel;
 class ErrorSizePlot;
 class ExportController;
 class LearnPanel;
@@ -58,7 +59,8 @@ public:
     ErrorSizePlot* errorSizePlot() const { return m_errorSize; }
     SizeBreakdownChart* sizeBreakdown() const { return m_sizeBreakdown; }
     LearnPanel* learnPanel() const { return m_learn; }
-    QTabWidget* pages() const { return m_pages; } // Workbench and Learn
+    QTabWidget* pages() const { return m_pages; } // Workbench, Accuracy and Learn
+    AccuracyPanel* accuracyPanel() const { return m_accuracy; }
     SessionController* sessions() const { return m_session; }
     ReportController* reports() const { return m_reports; }
     QMessageBox* errorDialog() const { return m_errorDialog; } // null until the first error
@@ -90,6 +92,7 @@ private:
     SizeBreakdownChart* m_sizeBreakdown;
     ModelPlots* m_modelPlots;
     LearnPanel* m_learn;
+    AccuracyPanel* m_accuracy = nullptr;
     QTabWidget* m_pages;
     SessionController* m_session = nullptr;
     ReportController* m_reports = nullptr;

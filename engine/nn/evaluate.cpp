@@ -186,11 +186,14 @@ EvaluateResult evaluateModel(const std::string& path, const data::ImageSet& test
             correct += c1 == label;
             agree += c0 == c1;
             predicted.push_back(c1);
+            r.predictions.push_back(static_cast<std::uint8_t>(c1));
+            r.referencePredictions.push_back(static_cast<std::uint8_t>(c0));
             softmaxRow(y0.sample(s), k, p);
             softmaxRow(y1.sample(s), k, q);
             for (std::int64_t j = 0; j < k; ++j)
                 if (p[j] > 0) klSum += p[j] * std::log(p[j] / std::max(q[j], 1e-300));
         }
+        if (o.batchDone && !o.batchDone(b + n)) throw Error("the evaluation was cancelled");
     }
     const double count = double(std::max<std::int64_t>(test.count, 1));
     r.images = test.count;

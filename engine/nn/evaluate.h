@@ -6,6 +6,8 @@
 #include "nn/act_quant.h"
 #include "analysis/executor.h"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,9 @@ struct EvaluateOptions
     const Executor* executor = nullptr;
     // With static activations: also run the model with real int8 Dense and Conv2D kernels.
     bool int8Kernels = false;
+    // Called after each batch of test images with how many are done; returning false stops the
+    // evaluation, which then throws qs::Error. Lets a caller cancel and report progress.
+    std::function<bool(std::int64_t imagesDone)> batchDone;
 };
 
 struct LayerReport
@@ -55,6 +60,10 @@ struct EvaluateResult
     double int8LatencyMsPerImage = -1;
     int quantizedTensors = 0;
     std::vector<LayerReport> layers; // of the batch-norm-folded model, in order
+    // The predicted class of every test image, in order: of the quantized model and of the
+    // float one (confusion matrices, the images where they disagree).
+    std::vector<std::uint8_t> predictions;
+    std::vector<std::uint8_t> referencePredictions;
 };
 
 // Weights are quantized as the file stores them (the tensors `inspect` lists, with their
