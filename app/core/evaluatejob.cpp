@@ -2,9 +2,11 @@
 
 #include "core/error.h"
 #include "nn/keras_model.h"
+#include "nn/qat.h"
 
 #include <QFutureWatcher>
 #include <QPromise>
+#include <QTemporaryDir>
 #include <QtConcurrent>
 
 #include <algorithm>
@@ -52,17 +54,23 @@ std::vector<EvaluateRow> rowsOf(const EvaluateRequest& r, std::vector<Plan>& pla
             const QString name = QStringLiteral("int%1").arg(b);
             plans.push_back(Plan::uniform(
                 Precision(name.toStdString(), Granularity{Granularity::Kind::Channel, 0})));
-            rows.push_back({name, name, false, nn::ActivationMode::None, b, {}});
+            rows.push_back({name, name, false, nn::ActivationMode::None, b, false, {}});
         }
         return rows;
     }
-    rows.push_back({QStringLiteral("FP32"), {}, true, nn::ActivationMode::None, 0, {}});
+    rows.push_back({QStringLiteral("FP32"), {}, true, nn::ActivationMode::None, 0, false, {}});
     plans.emplace_back(); // unused by the float row, keeps the indices aligned
     for (const auto& p : r.plans)
         for (nn::ActivationMode m : r.modes) {
             plans.push_back(p.plan);
-            rows.push_back(
-                {p.name + QStringLiteral(" · ") + activationModeName(m), p.name, false, m, 0, {}});
+            rows.push_back({p.name + QStringLiteral(" · ") + activationModeName(m), p.name, false, m,
+                            0, false, {}});
+        }
+    if (r.qat)
+        for (const auto& p : r.plans) {
+            plans.push_back(p.plan);
+            rows.push_back({p.name + QStringLiteral(" · QAT"), p.name, false,
+                            nn::ActivationMode::None, 0, true, {}});
         }
     return rows;
 }
@@ -86,6 +94,23 @@ void chooseModel(const EvaluateRequest& request, EvaluateResults& results)
     if (reason.isEmpty() || request.fallbackModelPath.isEmpty()) return;
     results.modelPath = request.fallbackModelPath;
     results.fallbackReason = reason;
+}
+
+// The model fine-tuned with the plan's weights fake-quantized (qat's own loop, shortened),
+// saved in `dir` so that it is evaluated exactly as the command line evaluates a qat output.
+std::string fineTuned(const std::string& path, const Plan& plan, const data::ImageSet& train,
+                      const EvaluateRequest& request, const QTemporaryDir& dir)
+{
+    if (!dir.isValid()) throw Error("cannot create a temporary directory for fine-tuning");
+    nn::Sequential model = nn::loadKerasModel(path);
+    nn::QatOptions options;
+    options.epochs = request.qatEpochs;
+    options.learningRate = 1e-3f; // the rate the measured int2 recovery used
+    options.batchNormSamples = std::min<std::int64_t>(2048, request.qatImages);
+    nn::quantAwareTrain(model, path, plan, firstImages(train, request.qatImages), options);
+    const std::string out = dir.filePath(QStringLiteral("qat.h5")).toStdString();
+    nn::saveKerasModel(model, out);
+    return out;
 }
 
 void evaluateAll(QPromise<EvaluateResultsPtr>& promise, const EvaluateRequest& request,
@@ -114,7 +139,10 @@ void evaluateAll(QPromise<EvaluateResultsPtr>& promise, const EvaluateRequest& r
             return !promise.isCanceled();
         };
         try {
-            row.result = nn::evaluateModel(results->modelPath.toStdString(), *test, calibration, o);
+            std::string path = results->modelPath.toStdString();
+            QTemporaryDir tuned; // holds the fine-tuned model of a QAT row
+            if (row.qat) path = fineTuned(path, plans[i], dataset->train, request, tuned);
+            row.result = nn::evaluateModel(path, *test, calibration, o);
         } catch (const Error&) {
             if (promise.isCanceled()) return; // batchDone stopped it: nothing to report
             throw;

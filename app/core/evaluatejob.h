@@ -31,6 +31,11 @@ struct EvaluateRequest
     std::vector<NamedPlan> plans;               // Table: each evaluated in every mode
     std::vector<nn::ActivationMode> modes;      // Table
     std::vector<int> bits{8, 7, 6, 5, 4, 3, 2}; // BitsSweep: int<b> per channel, weight-only
+    // Table: also each plan after quantization-aware fine-tuning (weight-only), on the first
+    // qatImages training images for qatEpochs epochs: a short run, to show the recovery.
+    bool qat = false;
+    std::int64_t qatImages = 4000;
+    int qatEpochs = 1;
     std::int64_t images = 2000;                 // the first ones of the test set
     std::int64_t calibrationImages = 512;       // the first ones of the training set
     QString datasetDirectory = QStringLiteral("fashion-mnist"); // see data::resolveDatasetDirectory
@@ -43,6 +48,7 @@ struct EvaluateRow
     bool isFloat = false;
     nn::ActivationMode mode = nn::ActivationMode::None;
     int bits = 0; // BitsSweep rows
+    bool qat = false; // evaluated after quantization-aware fine-tuning
     nn::EvaluateResult result;
 };
 

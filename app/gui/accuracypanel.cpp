@@ -63,6 +63,12 @@ AccuracyPanel::AccuracyPanel(Document* document, QWidget* parent, const QString&
     m_modes[0]->setToolTip(tr("Quantized weights, float activations"));
     m_modes[1]->setToolTip(tr("Also int8 activations, each image's own range per layer"));
     m_modes[2]->setToolTip(tr("Also int8 activations, min/max ranges calibrated beforehand"));
+    m_qat = new QCheckBox(tr("QAT"));
+    m_qat->setObjectName(QStringLiteral("qatBox"));
+    m_qat->setToolTip(tr("Also each plan after quantization-aware fine-tuning (one epoch on "
+                         "4,000 training images, weights fake-quantized): how much of what "
+                         "post-training quantization loses it wins back. Takes longer."));
+    controls->addWidget(m_qat);
     controls->addSpacing(12);
     controls->addWidget(m_evaluate);
     controls->addWidget(m_curveButton);
@@ -150,6 +156,7 @@ EvaluateRequest AccuracyPanel::request() const
                                         nn::ActivationMode::Static};
     for (int i = 0; i < 3; ++i)
         if (m_modes[i]->isChecked()) r.modes.push_back(modes[i]);
+    r.qat = m_qat->isChecked();
     return r;
 }
 

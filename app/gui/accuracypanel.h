@@ -37,6 +37,7 @@ public:
     void setImageCount(int images); // the test subset, 2000 by default
     int imageCount() const;
     void evaluate();     // the table: FP32 and every plan x checked mode
+    QCheckBox* qatBox() const { return m_qat; }
     void computeCurve(); // accuracy against weight bits
     void cancel();
     bool isRunning() const;
@@ -73,6 +74,7 @@ private:
     QLabel* m_modelLine;
     QSpinBox* m_images;
     QCheckBox* m_modes[3];
+    QCheckBox* m_qat = nullptr; // also each plan after a short quantization-aware fine-tuning
     QPushButton* m_evaluate;
     QPushButton* m_curveButton;
     QPushButton* m_cancel;

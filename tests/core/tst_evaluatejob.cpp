@@ -81,6 +81,30 @@ private slots:
         QVERIFY(!job.isRunning());
     }
 
+    // At int2 the fine-tuned row wins back accuracy that post-training quantization loses.
+    void qatRowRecovers()
+    {
+        EvaluateJob job;
+        QSignalSpy ready(&job, &EvaluateJob::resultReady);
+        EvaluateRequest r = smallRequest(300);
+        r.plans = {{QStringLiteral("A"), Plan::uniform(Precision(
+                                             "int2", Granularity{Granularity::Kind::Channel, 0}))}};
+        r.modes = {nn::ActivationMode::None};
+        r.qat = true;
+        r.qatImages = 4000;
+        job.start(r);
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kTimeoutMs);
+        const auto results = ready[0][1].value<EvaluateResultsPtr>();
+        QCOMPARE(results->rows.size(), std::size_t{3}); // FP32, A weight-only, A QAT
+        const EvaluateRow& ptq = results->rows[1];
+        const EvaluateRow& qat = results->rows[2];
+        QVERIFY(qat.qat && !ptq.qat);
+        QCOMPARE(qat.label, QStringLiteral("A · QAT"));
+        qInfo("int2 on 300 images: PTQ %.3f, QAT %.3f, FP32 %.3f", ptq.result.accuracy,
+              qat.result.accuracy, results->rows[0].result.accuracy);
+        QVERIFY(qat.result.accuracy > ptq.result.accuracy);
+    }
+
     void fallsBackFromAModelItCannotRun()
     {
         EvaluateJob job;
