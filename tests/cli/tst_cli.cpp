@@ -1,4 +1,6 @@
 // quantscope-cli as a user runs it: exit codes, one-line errors, JSON shapes, exports.
+#include "cliutil.h"
+
 #include <QtTest>
 
 #include <QJsonArray>
@@ -8,30 +10,7 @@
 #include <QTemporaryDir>
 
 namespace {
-
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), args);
-    if (!p.waitForFinished(120000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QJsonObject json(const Run& r)
-{
-    QJsonParseError e;
-    const auto doc = QJsonDocument::fromJson(r.out, &e);
-    if (e.error != QJsonParseError::NoError)
-        qWarning() << "bad JSON:" << e.errorString() << r.out.left(300);
-    return doc.object();
-}
+using namespace clitest;
 
 void writeFile(const QString& path, const QByteArray& bytes)
 {

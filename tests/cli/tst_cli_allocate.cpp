@@ -1,5 +1,7 @@
 // `quantscope-cli allocate` as a user runs it: JSON shape, the written plan quantized by
 // `quantize` matching the prediction, locks, exit codes.
+#include "cliutil.h"
+
 #include <QtTest>
 
 #include <QJsonArray>
@@ -11,30 +13,7 @@
 #include <cmath>
 
 namespace {
-
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), args);
-    if (!p.waitForFinished(120000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QJsonObject json(const Run& r)
-{
-    QJsonParseError e;
-    const auto doc = QJsonDocument::fromJson(r.out, &e);
-    if (e.error != QJsonParseError::NoError)
-        qWarning() << "bad JSON:" << e.errorString() << r.out.left(300);
-    return doc.object();
-}
+using namespace clitest;
 
 const QString kExample = QStringLiteral(QS_EXAMPLE_MODEL);
 const QString kCandidates = QStringLiteral("int4@group:32,int8@channel,q8_0,fp16");

@@ -1,5 +1,7 @@
 // quantscope-cli's runtime commands on a tiny IDX dataset: train, evaluate (with the int8
 // kernels) and qat, their JSON, and their usage (exit 2) and input (exit 3) errors.
+#include "cliutil.h"
+
 #include <QtTest>
 
 #include <QJsonDocument>
@@ -10,30 +12,7 @@
 #include <random>
 
 namespace {
-
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), args);
-    if (!p.waitForFinished(120000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QJsonObject json(const Run& r)
-{
-    QJsonParseError e;
-    const auto doc = QJsonDocument::fromJson(r.out, &e);
-    if (e.error != QJsonParseError::NoError)
-        qWarning() << "bad JSON:" << e.errorString() << r.out.left(300) << r.err.left(300);
-    return doc.object();
-}
+using namespace clitest;
 
 void writeFile(const QString& path, const QByteArray& bytes)
 {

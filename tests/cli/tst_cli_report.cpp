@@ -1,5 +1,7 @@
 // quantscope-cli quantize --save-session and report: files a user gets, checked against
 // quantize --json.
+#include "cliutil.h"
+
 #include <QtTest>
 
 #include <QJsonArray>
@@ -11,21 +13,7 @@
 #include <cmath>
 
 namespace {
-
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), args);
-    if (!p.waitForFinished(120000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
+using namespace clitest;
 
 QByteArray readFile(const QString& path)
 {

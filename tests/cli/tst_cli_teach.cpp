@@ -1,5 +1,7 @@
 // quantscope-cli's teaching commands as a user runs them: `explain` and `size`, their JSON shapes,
 // the figures of the issue that asked for them, and usage errors for bad input.
+#include "cliutil.h"
+
 #include <QtTest>
 
 #include <QJsonArray>
@@ -8,30 +10,7 @@
 #include <QProcess>
 
 namespace {
-
-struct Run
-{
-    int code = -1;
-    QByteArray out, err;
-};
-
-Run runCli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(QS_CLI), args);
-    if (!p.waitForFinished(60000)) p.kill();
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QJsonObject json(const Run& r)
-{
-    QJsonParseError e;
-    const auto doc = QJsonDocument::fromJson(r.out, &e);
-    if (e.error != QJsonParseError::NoError)
-        qWarning() << "bad JSON:" << e.errorString() << r.out.left(300);
-    return doc.object();
-}
+using namespace clitest;
 
 QJsonObject entry(const QJsonObject& root, const QString& name)
 {
