@@ -2,6 +2,8 @@
 
 #include <QColor>
 
+#include <cmath>
+
 namespace qs {
 
 AccuracyTableModel::AccuracyTableModel(QObject* parent) : QAbstractTableModel(parent) {}
@@ -68,7 +70,9 @@ QVariant AccuracyTableModel::data(const QModelIndex& index, int role) const
         return row->isFloat ? QStringLiteral("—")
                             : QStringLiteral("%1 %").arg(100.0 * r.agreement, 0, 'f', 2);
     case Kl:
-        return row->isFloat ? QStringLiteral("—") : QString::number(r.kl, 'g', 3);
+        // NaN: not measured (a QAT row's FP32 outputs are not kept).
+        return row->isFloat || std::isnan(r.kl) ? QStringLiteral("—")
+                                                : QString::number(r.kl, 'g', 3);
     default:
         return {};
     }

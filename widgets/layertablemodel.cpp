@@ -456,12 +456,14 @@ QVariant LayerTableModel::headerData(int section, Qt::Orientation orientation, i
             return tr("Bits per parameter once quantized, including scales");
         case SqnrColumn:
             return tr(
-                "Signal-to-quantization-noise ratio: 10\u00b7log10(\u03a3w\u00b2 / \u03a3e\u00b2)");
+                "Signal-to-quantization-noise ratio: 10\u00b7log10(\u03a3w\u00b2 / \u03a3e\u00b2). "
+                "Right-click for what it means.");
         case VsIdealColumn:
             return tr("SQNR minus that of the best uniform quantizer with as many bits on a "
-                      "Gaussian, in dB (integer formats)");
+                      "Gaussian, in dB (integer formats). Right-click for what it means.");
         case MseColumn:
-            return tr("Mean squared error between original and dequantized weights");
+            return tr("Mean squared error between original and dequantized weights. Right-click "
+                      "for what it means.");
         default:
             return {};
         }

@@ -10,6 +10,7 @@
 #include <QtConcurrent>
 
 #include <algorithm>
+#include <limits>
 #include <mutex>
 
 namespace qs {
@@ -113,6 +114,21 @@ std::string fineTuned(const std::string& path, const Plan& plan, const data::Ima
     return out;
 }
 
+// evaluateModel compares a model with its own float weights; a fine-tuned model's are not the
+// FP32 model's, so a QAT row's agreement and disagreements are taken against the FP32 row's
+// predictions instead. Its KL would need the FP32 softmax outputs, which are not kept: NaN.
+void againstFloatRow(nn::EvaluateResult& r, const nn::EvaluateResult& fp32)
+{
+    r.referencePredictions = fp32.predictions;
+    r.referenceAccuracy = fp32.accuracy;
+    std::size_t same = 0;
+    const std::size_t n = std::min(r.predictions.size(), fp32.predictions.size());
+    for (std::size_t i = 0; i < n; ++i)
+        same += r.predictions[i] == fp32.predictions[i];
+    r.agreement = n ? static_cast<double>(same) / static_cast<double>(n) : 0.0;
+    r.kl = std::numeric_limits<double>::quiet_NaN();
+}
+
 void evaluateAll(QPromise<EvaluateResultsPtr>& promise, const EvaluateRequest& request,
                  const std::shared_ptr<EvaluateJob::DatasetCache>& cache)
 {
@@ -143,6 +159,8 @@ void evaluateAll(QPromise<EvaluateResultsPtr>& promise, const EvaluateRequest& r
             QTemporaryDir tuned; // holds the fine-tuned model of a QAT row
             if (row.qat) path = fineTuned(path, plans[i], dataset->train, request, tuned);
             row.result = nn::evaluateModel(path, *test, calibration, o);
+            if (row.qat && !results->rows.empty() && results->rows[0].isFloat)
+                againstFloatRow(row.result, results->rows[0].result);
         } catch (const Error&) {
             if (promise.isCanceled()) return; // batchDone stopped it: nothing to report
             throw;

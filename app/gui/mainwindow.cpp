@@ -152,6 +152,19 @@ MainWindow::MainWindow(QWidget* parent)
     const auto showDefault = [this] { m_picker->setPrecision(m_document->plan().defaultPrecision); };
     connect(m_document->undoStack(), &QUndoStack::indexChanged, this, showDefault);
     connect(m_document, &Document::activePlanChanged, this, showDefault);
+    // Every metric column links to its explanation: right-click its header.
+    QHeaderView* header = m_browser->view()->header();
+    header->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(header, &QHeaderView::customContextMenuRequested, this, [this, header](QPoint pos) {
+        const int column = header->logicalIndexAt(pos);
+        const QString anchor = metricAnchor(column);
+        if (anchor.isEmpty()) return;
+        QMenu menu(this);
+        menu.addAction(tr("Explain \u201c%1\u201d")
+                           .arg(m_model->headerData(column, Qt::Horizontal).toString()),
+                       this, [this, anchor] { explainMetric(anchor); });
+        menu.exec(header->mapToGlobal(pos));
+    });
     // The layer table's context menu: what applies to the selected layers.
     m_browser->view()->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_browser->view()->addActions({m_planActions->applyAction(), m_planActions->lockAction(),
@@ -259,6 +272,10 @@ void MainWindow::createMenus()
     if (!saved.isEmpty() && saved != QLatin1String("system")) theme::apply(saved);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* metrics = help->addAction(tr("&Metrics Explained"), this,
+                                       [this] { explainMetric(QStringLiteral("sqnr")); });
+    metrics->setShortcut(QKeySequence::HelpContents);
+    metrics->setObjectName(QStringLiteral("metricsHelpAction"));
     help->addAction(tr("&About QuantScope"), this, [this] {
         QMessageBox::about(this, tr("About QuantScope"),
                            tr("<b>QuantScope %1</b><p>Inspect and compare the quantization of "
@@ -282,6 +299,32 @@ void MainWindow::createToolBar()
     bar->addWidget(m_picker);
     connect(m_picker, &PrecisionPicker::precisionChosen, m_document,
             &Document::setDefaultPrecision);
+}
+
+QString MainWindow::metricAnchor(int column)
+{
+    switch (column) {
+    case LayerTableModel::SqnrColumn:
+        return QStringLiteral("sqnr");
+    case LayerTableModel::VsIdealColumn:
+        return QStringLiteral("vs-ideal");
+    case LayerTableModel::MseColumn:
+        return QStringLiteral("mse");
+    case LayerTableModel::BitsColumn:
+    case LayerTableModel::BytesBeforeColumn:
+    case LayerTableModel::BytesAfterColumn:
+        return QStringLiteral("bits");
+    case LayerTableModel::CalibrationColumn:
+        return QStringLiteral("calibration");
+    default:
+        return {};
+    }
+}
+
+void MainWindow::explainMetric(const QString& anchor)
+{
+    m_pages->setCurrentWidget(m_learn);
+    m_learn->explainMetric(anchor);
 }
 
 void MainWindow::openFile(const QString& path)

@@ -41,6 +41,9 @@ public:
 
     // A model or a .qscope session; asynchronous, errors appear in errorDialog().
     void openFile(const QString& path);
+    // Shows a metric's explanation in the Learn page (anchors of resources/lessons/metrics.html).
+    void explainMetric(const QString& anchor);
+    static QString metricAnchor(int layerTableColumn); // empty for columns that are no metric
 
     Document* document() const { return m_document; }
     LayerTableModel* layerModel() const { return m_model; }

@@ -103,6 +103,12 @@ private slots:
         qInfo("int2 on 300 images: PTQ %.3f, QAT %.3f, FP32 %.3f", ptq.result.accuracy,
               qat.result.accuracy, results->rows[0].result.accuracy);
         QVERIFY(qat.result.accuracy > ptq.result.accuracy);
+        // Compared with the FP32 model's predictions, not with its own fine-tuned float weights.
+        QCOMPARE(qat.result.referencePredictions, results->rows[0].result.predictions);
+        std::size_t same = 0;
+        for (std::size_t i = 0; i < qat.result.predictions.size(); ++i)
+            same += qat.result.predictions[i] == results->rows[0].result.predictions[i];
+        QCOMPARE(qat.result.agreement, double(same) / 300.0);
     }
 
     void fallsBackFromAModelItCannotRun()

@@ -171,10 +171,12 @@ private slots:
         const AccuracyResults& r = a.results();
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QCOMPARE(r.images, kEvalImages);
-        QCOMPARE(r.rows.size(), std::size_t{3});
-        QVERIFY(r.floatAccuracy > 0.5);                    // a trained classifier, not chance (0.1)
+        QCOMPARE(r.rows.size(), std::size_t{4});
+        // A trained classifier (not chance, 0.1), at least as good as its int8 version.
+        QVERIFY(r.floatAccuracy > 0.5 && r.floatAccuracy + 0.02 >= r.rows[0].accuracy);
         QVERIFY(r.rows[0].accuracy >= r.rows[2].accuracy); // int8 against int2
-        QCOMPARE(a.progress()->value(), 3);
+        QVERIFY(r.rows[3].accuracy > r.rows[2].accuracy);  // QAT wins back part of int2's loss
+        QCOMPARE(a.progress()->value(), 4);
         QVERIFY(a.runButton()->isEnabled());
         saveShot(&a, QStringLiteral("lesson-ptq.png"));
     }

@@ -4,6 +4,7 @@
 #include "layerbrowser.h"
 #include "layertablemodel.h"
 #include "layertreemodel.h"
+#include "learn/learnpanel.h"
 #include "mainwindow.h"
 #include "planactions.h"
 #include "planbar.h"
@@ -26,7 +27,10 @@
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
 #include <QTabBar>
+#include <QTabWidget>
+#include <QScrollBar>
 #include <QTableView>
+#include <QTextBrowser>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
@@ -221,6 +225,22 @@ private slots:
         QCOMPARE(m_window->defaultPrecisionPicker()->formatCombo()->currentText(),
                  QStringLiteral("int4"));
         QVERIFY(doc()->undoStack()->undoText().contains(QStringLiteral("W4")));
+    }
+
+    // Each metric column's header leads to its explanation in the Learn page.
+    void metricsLinkToTheirExplanation()
+    {
+        for (int column : {LayerTableModel::SqnrColumn, LayerTableModel::VsIdealColumn,
+                           LayerTableModel::MseColumn, LayerTableModel::BitsColumn})
+            QVERIFY(!MainWindow::metricAnchor(column).isEmpty());
+        m_window->explainMetric(MainWindow::metricAnchor(LayerTableModel::VsIdealColumn));
+        QCOMPARE(m_window->pages()->currentWidget(), m_window->learnPanel());
+        QTextBrowser* page = m_window->learnPanel()->metricsPage();
+        QCOMPARE(m_window->learnPanel()->tabs()->currentWidget(), page);
+        QVERIFY(page->toPlainText().contains(QStringLiteral("RMSE / scale")));
+        QVERIFY(page->toPlainText().contains(QStringLiteral("0.289")));
+        QVERIFY(page->verticalScrollBar()->value() > 0 ||
+                page->verticalScrollBar()->maximum() == 0); // scrolled to the anchor
     }
 
     void darkThemeReachesThePlots()

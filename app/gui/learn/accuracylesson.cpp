@@ -83,6 +83,8 @@ std::vector<AccuracySetting> AccuracyLesson::settings() const
         for (const char* f : {"int8", "int4", "int2"})
             s.push_back({QString::fromLatin1(f), Precision(f, Granularity::parse("channel")),
                          ActivationMode::None, CalibrationMethod::MinMax});
+        s.push_back({tr("int2 + QAT"), Precision("int2", Granularity::parse("channel")),
+                     ActivationMode::None, CalibrationMethod::MinMax, true});
         return s;
     }
     return {{tr("dynamic"), std::nullopt, ActivationMode::Dynamic, CalibrationMethod::MinMax},

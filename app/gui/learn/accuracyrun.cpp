@@ -2,8 +2,11 @@
 
 #include "core/error.h"
 #include "data/idx.h"
+#include "nn/keras_model.h"
+#include "nn/qat.h"
 
 #include <QPromise>
+#include <QTemporaryDir>
 #include <QtConcurrent>
 
 #include <algorithm>
@@ -24,6 +27,27 @@ data::ImageSet slice(const data::ImageSet& set, std::int64_t first, std::int64_t
     out.images.assign(set.images.begin() + first * pixels,
                       set.images.begin() + (first + count) * pixels);
     out.labels.assign(set.labels.begin() + first, set.labels.begin() + first + count);
+    return out;
+}
+
+// The classifier fine-tuned with `plan`'s weights fake-quantized (the qat command's loop, one
+// epoch on a training subset), saved in `dir` to be evaluated like any model file.
+std::string fineTuned(const std::string& modelPath, const Plan& plan, const std::string& dataDir,
+                      const QTemporaryDir& dir)
+{
+    if (!dir.isValid()) throw Error("cannot create a temporary directory for fine-tuning");
+    const data::ImageSet train =
+        slice(data::loadImageSet(data::datasetFile(dataDir, "train-images-idx3-ubyte"),
+                                 data::datasetFile(dataDir, "train-labels-idx1-ubyte")),
+              0, kQatImages);
+    nn::Sequential model = nn::loadKerasModel(modelPath);
+    nn::QatOptions options;
+    options.epochs = 1;
+    options.learningRate = 1e-3f;
+    options.batchNormSamples = 2048;
+    nn::quantAwareTrain(model, modelPath, plan, train, options);
+    const std::string out = dir.filePath(QStringLiteral("qat.h5")).toStdString();
+    nn::saveKerasModel(model, out);
     return out;
 }
 
@@ -54,9 +78,14 @@ void run(QPromise<AccuracyResults>& promise, const std::string& modelPath,
             o.activations = s.activations;
             o.calibration = s.calibration;
             o.calibrationSamples = kCalibrationImages;
-            const nn::EvaluateResult r = nn::evaluateModel(modelPath, test, calibration, o);
+            QTemporaryDir tuned;
+            const std::string path =
+                s.qat && plan ? fineTuned(modelPath, *plan, dir, tuned) : modelPath;
+            const nn::EvaluateResult r = nn::evaluateModel(path, test, calibration, o);
             results.images = r.images;
-            results.floatAccuracy = r.referenceAccuracy;
+            // A QAT row's reference is its own fine-tuned float model: the float bar is the
+            // classifier as trained.
+            if (!s.qat) results.floatAccuracy = r.referenceAccuracy;
             results.rows.push_back({s.label, r.accuracy, r.layers});
             promise.setProgressValue(static_cast<int>(i + 1));
         }

@@ -19,7 +19,12 @@ struct AccuracySetting
     std::optional<Precision> weights; // null: float weights
     nn::ActivationMode activations = nn::ActivationMode::None;
     nn::CalibrationMethod calibration = nn::CalibrationMethod::MinMax;
+    // Evaluated after a short quantization-aware fine-tuning with these weights (one epoch on
+    // the first kQatImages training images), instead of on the model as trained.
+    bool qat = false;
 };
+
+inline constexpr std::int64_t kQatImages = 4000;
 
 struct AccuracyRow
 {

@@ -10,6 +10,8 @@
 #include "learn/whylesson.h"
 
 #include <QTabWidget>
+#include <QTextBrowser>
+#include <QUrl>
 #include <QVBoxLayout>
 
 // The lesson texts live in a static library, whose resource registration the linker would drop
@@ -22,7 +24,8 @@ static void initLessonResources()
 namespace qs {
 
 LearnPanel::LearnPanel(QWidget* parent)
-    : QWidget(parent), m_tabs(new QTabWidget), m_explorer(new ExplorerPage), m_size(new SizePage)
+    : QWidget(parent), m_tabs(new QTabWidget), m_explorer(new ExplorerPage), m_size(new SizePage),
+      m_metrics(new QTextBrowser)
 {
     initLessonResources();
     m_tabs->setObjectName(QStringLiteral("learnTabs"));
@@ -36,6 +39,9 @@ LearnPanel::LearnPanel(QWidget* parent)
     addLesson(new AccuracyLesson(AccuracyLesson::Kind::Weights), tr("5 PTQ and QAT"));
     addLesson(new AccuracyLesson(AccuracyLesson::Kind::Activations), tr("6 Activations"));
     addLesson(new FrontierLesson, tr("7 Mixed precision"));
+    m_metrics->setObjectName(QStringLiteral("metricsPage"));
+    m_metrics->setSource(QUrl(QStringLiteral("qrc:/lessons/metrics.html")));
+    addPage(m_metrics, tr("Metrics explained"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_tabs);
@@ -46,6 +52,12 @@ void LearnPanel::addLesson(LessonPage* lesson, const QString& title)
     m_lessons.push_back(lesson);
     connect(lesson, &LessonPage::tryOnModel, this, &LearnPanel::tryOnModel);
     addPage(lesson, title);
+}
+
+void LearnPanel::explainMetric(const QString& anchor)
+{
+    m_tabs->setCurrentWidget(m_metrics);
+    m_metrics->scrollToAnchor(anchor);
 }
 
 void LearnPanel::addPage(QWidget* page, const QString& title)

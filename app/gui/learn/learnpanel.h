@@ -8,6 +8,7 @@
 #include <vector>
 
 class QTabWidget;
+class QTextBrowser;
 
 namespace qs {
 
@@ -25,6 +26,10 @@ public:
     void addPage(QWidget* page, const QString& title);
 
     QTabWidget* tabs() const { return m_tabs; }
+    QTextBrowser* metricsPage() const { return m_metrics; }
+    // Shows the explanation of a metric ("sqnr", "mse", "rmse-scale", …: the anchors of
+    // resources/lessons/metrics.html).
+    void explainMetric(const QString& anchor);
     ExplorerPage* explorerPage() const { return m_explorer; }
     SizePage* sizePage() const { return m_size; }
     // The lessons in teaching order: why, scale, granularity, calibration, PTQ, activations,
@@ -41,6 +46,7 @@ private:
     QTabWidget* m_tabs;
     ExplorerPage* m_explorer;
     SizePage* m_size;
+    QTextBrowser* m_metrics;
     std::vector<LessonPage*> m_lessons;
 };
 
