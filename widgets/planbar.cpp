@@ -21,6 +21,9 @@ PlanBar::PlanBar(Document* document, QWidget* parent)
     m_tabs->setDocumentMode(true);
     m_tabs->setExpanding(false);
     m_tabs->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Fixed); // "+" right after the tabs
+    // Short names: no eliding, and no scroll buttons, whose room would open a gap before "+".
+    m_tabs->setElideMode(Qt::ElideNone);
+    m_tabs->setUsesScrollButtons(false);
     m_tabs->setContextMenuPolicy(Qt::CustomContextMenu);
     m_add->setObjectName(QStringLiteral("addPlanButton"));
     m_add->setText(QStringLiteral("+"));

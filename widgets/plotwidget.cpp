@@ -159,6 +159,12 @@ void PlotWidget::applyPalette()
         a->setSubTickPen(QPen(axis));
         a->grid()->setPen(QPen(grid, 0, Qt::SolidLine));
     }
+    // Labels drawn in the default text colour (bar values, …) follow it; coloured ones stay.
+    for (int i = 0; i < m_plot->itemCount(); ++i)
+        if (auto* t = qobject_cast<QCPItemText*>(m_plot->item(i));
+            t && (t->color() == m_textColor || t->color() == QColor(Qt::black)))
+            t->setColor(text);
+    m_textColor = text;
 }
 
 } // namespace qs

@@ -1,6 +1,7 @@
 // Base of the plot panels: a titled QCustomPlot, an empty-state message and export.
 #pragma once
 
+#include <QColor>
 #include <QWidget>
 
 class QCPTextElement;
@@ -51,6 +52,7 @@ private:
     QLabel* m_message;
     QCPTextElement* m_title;
     QString m_placeholder;
+    QColor m_textColor = Qt::black; // the palette's text colour the plot's labels were given
 };
 
 } // namespace qs

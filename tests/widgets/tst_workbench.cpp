@@ -13,6 +13,7 @@
 #include "precisionpicker.h"
 #include "ruleseditor.h"
 #include "rulesmodel.h"
+#include "sizechart.h"
 #include "sqnrplot.h"
 #include "testmodel.h"
 
@@ -255,6 +256,15 @@ private slots:
         QCustomPlot* plot = m_window->sqnrPlot()->plot();
         QTRY_VERIFY(plot->axisRect()->backgroundBrush().color().lightness() < 128);
         QVERIFY(qApp->palette().color(QPalette::Base).lightness() < 128);
+        // The size chart's value labels turn light with the text, to stay readable.
+        QCustomPlot* size = m_window->sizeChart()->plot();
+        int labels = 0;
+        for (int i = 0; i < size->itemCount(); ++i)
+            if (auto* t = qobject_cast<QCPItemText*>(size->item(i))) {
+                QVERIFY(t->color().lightness() > 128);
+                ++labels;
+            }
+        QVERIFY(labels > 0);
         pick("system");
         QTRY_VERIFY(plot->axisRect()->backgroundBrush().color().lightness() >= 128);
     }
