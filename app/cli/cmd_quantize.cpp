@@ -113,6 +113,7 @@ void exportDequantized(const std::string& out, const Model& model,
         dequantizeTensor(qz, values.data(), control);
         writer.write(values.data(), values.size() * sizeof(float));
     }
+    model.checkIntact(); // never publish data read from a file that shrank meanwhile
     writer.commit();
 }
 

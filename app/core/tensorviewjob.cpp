@@ -68,8 +68,10 @@ quint64 TensorViewJob::start(std::shared_ptr<const Model> model, int index,
                 // A kept tensor is shown as its own float32 values, as in the analysis.
                 const QuantSpec s = spec.value_or(QuantSpec{findFormat("fp32"), Granularity{}});
                 TensorQuantizer qz(model->data(info), info, s);
-                promise.addResult(std::make_shared<const TensorViews>(
-                    computeTensorViews(qz, info, control, options)));
+                auto views = std::make_shared<const TensorViews>(
+                    computeTensorViews(qz, info, control, options));
+                model->checkIntact();
+                promise.addResult(std::move(views));
             } catch (const Cancelled&) { // the future is already cancelled
             } catch (const std::exception& e) {
                 shared->error = QStringLiteral("%1: %2").arg(QString::fromStdString(info.name),

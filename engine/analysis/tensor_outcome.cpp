@@ -23,6 +23,7 @@ TensorOutcome computeTensorOutcome(const Model& model, int index,
         const QuantSpec s = spec.value_or(QuantSpec{findFormat("fp32"), Granularity{}});
         TensorQuantizer qz(model.data(t), t, s);
         r.analysis = analyzeTensor(qz, control);
+        model.checkIntact(); // a result computed from zero pages is not a result
     }
     return r;
 }

@@ -216,6 +216,7 @@ void exportGguf(const std::string& out, const Model& source, std::span<const Exp
         }
         file.zeros(padTo(p.bytes, alignment));
     }
+    source.checkIntact(); // never publish data read from a file that shrank meanwhile
     file.commit();
 }
 

@@ -302,6 +302,7 @@ void exportHdf5(const std::string& out, const Model& source, std::span<const Exp
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail(out, "cannot write the file");
         file.reset();
     }
+    source.checkIntact(); // never publish data read from a file that shrank meanwhile
     part.commit();
 }
 

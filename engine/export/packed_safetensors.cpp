@@ -133,6 +133,7 @@ void exportPackedSafetensors(const std::string& out, const Model& source,
         }
         options.control.checkCancelled();
     }
+    source.checkIntact(); // never publish data read from a file that shrank meanwhile
     writer.commit();
 }
 

@@ -18,6 +18,9 @@ public:
     virtual const std::string& path() const = 0;
     virtual std::span<const std::byte> bytes() const = 0;
     std::uint64_t size() const { return bytes().size(); }
+    // True when the bytes stopped matching the file while it was read (a mapped file that was
+    // truncated underneath; see io/mapping_guard.h). Reads then see zeros past the new end.
+    virtual bool damaged() const { return false; }
     // Bounds-checked sub-range; throws qs::Error when [offset, offset+length) leaves the source.
     std::span<const std::byte> range(std::uint64_t offset, std::uint64_t length) const;
 };

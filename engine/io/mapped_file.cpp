@@ -1,6 +1,7 @@
 #include "io/mapped_file.h"
 
 #include "core/error.h"
+#include "io/mapping_guard.h"
 
 #include <cerrno>
 #include <cstring>
@@ -33,13 +34,21 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path))
             throw Error(m_path + ": cannot map file: " + std::strerror(err));
         }
         m_data = static_cast<const std::byte*>(p);
+        m_guardSlot = mapping_guard::add(p, m_size);
     }
     ::close(fd);
 }
 
 MappedFile::~MappedFile()
 {
+    // Unregister first: the range may be reused by the next mapping.
+    mapping_guard::remove(m_guardSlot);
     if (m_data) ::munmap(const_cast<std::byte*>(m_data), m_size);
+}
+
+bool MappedFile::damaged() const
+{
+    return mapping_guard::damaged(m_guardSlot);
 }
 
 } // namespace qs

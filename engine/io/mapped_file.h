@@ -24,11 +24,13 @@ public:
     {
         return {m_data, static_cast<std::size_t>(m_size)};
     }
+    bool damaged() const override;
 
 private:
     std::string m_path;
     const std::byte* m_data = nullptr;
     std::uint64_t m_size = 0;
+    int m_guardSlot = -1;
 };
 
 } // namespace qs

@@ -14,6 +14,15 @@ std::span<const std::byte> Model::data(const TensorInfo& t) const
     return files[static_cast<std::size_t>(t.fileIndex)]->range(t.offset, t.byteSize);
 }
 
+void Model::checkIntact() const
+{
+    for (const auto& f : files)
+        if (f && f->damaged())
+            throw Error(f->path() +
+                        ": the file was truncated or rewritten by another program while it "
+                        "was being read; reopen it to see its current contents");
+}
+
 const TensorInfo* Model::find(const std::string& name) const
 {
     for (const auto& t : tensors)

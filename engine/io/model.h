@@ -24,6 +24,9 @@ struct Model
     // The stored bytes of a tensor, a view into the mapping (never a copy).
     std::span<const std::byte> data(const TensorInfo& t) const;
     const TensorInfo* find(const std::string& name) const;
+    // Throws qs::Error naming the file when one of the model's files shrank while it was being
+    // read (io/mapping_guard.h): anything computed from its data since then is not valid.
+    void checkIntact() const;
     std::int64_t totalParams() const;
     std::uint64_t totalBytes() const;
 };
