@@ -7,6 +7,7 @@
 #include "learn/learnpanel.h"
 #include "modelplots.h"
 #include "reportcontroller.h"
+#include "recoverybanner.h"
 #include "sessioncontroller.h"
 #include "sizebreakdownchart.h"
 #include "theme.h"
@@ -234,17 +235,23 @@ void MainWindow::createMenus()
     connect(m_session, &SessionController::warning, this,
             [this](const QString& text) { showError(text, QString()); });
     connect(m_session, &SessionController::opened, this, [this](const QString& path) {
-        if (path != SessionController::autosavePath()) m_recent->add(path);
+        if (QFileInfo(path).absolutePath() != QDir(SessionController::autosaveDirectory()).absolutePath())
+            m_recent->add(path);
         statusBar()->showMessage(tr("Opened session %1").arg(QDir::toNativeSeparators(path)), 8000);
     });
     connect(m_session, &SessionController::saved, this, [this](const QString& path) {
         m_recent->add(path);
         statusBar()->showMessage(tr("Saved session %1").arg(QDir::toNativeSeparators(path)), 8000);
     });
-    if (m_session->recoverAction()->isEnabled())
-        statusBar()->showMessage(tr("Work from an earlier run was autosaved: File → Recover "
-                                    "Autosaved Session brings it back."),
-                                 20000);
+    // The recovery offer sits above the pages, visible only while there is work to recover.
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    takeCentralWidget();
+    centralLayout->addWidget(new RecoveryBanner(m_session, central));
+    centralLayout->addWidget(m_pages, 1);
+    setCentralWidget(central);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -408,11 +415,7 @@ void MainWindow::closeEvent(QCloseEvent* event)
     settings.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
     settings.setValue(QStringLiteral("window/topSplitter"), m_top->saveState());
     m_document->cancel(); // the jobs stop at their next chunk instead of finishing the model
-    // Unsaved edits stay recoverable; with nothing unsaved there is nothing to recover.
-    if (m_document->model() && !m_document->undoStack()->isClean())
-        m_session->autosave();
-    else
-        m_session->removeAutosave();
+    m_session->closing(); // unsaved work stays recoverable; otherwise nothing is left behind
     QMainWindow::closeEvent(event);
 }
 

@@ -10,6 +10,9 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFutureWatcher>
+#include <QLockFile>
+#include <QSettings>
+#include <QUuid>
 #include <QMainWindow>
 #include <QMenu>
 #include <QStandardPaths>
@@ -21,10 +24,25 @@ namespace qs {
 SessionController::SessionController(Document* document, QMainWindow* window)
     : QObject(window), m_document(document), m_window(window)
 {
-    m_autosave.setInterval(60 * 1000);
+    QDir().mkpath(autosaveDirectory());
+    const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    m_autosavePath = autosaveDirectory() + QLatin1Char('/') + id + QStringLiteral(".qscope");
+    m_lock = std::make_unique<QLockFile>(m_autosavePath + QStringLiteral(".lock"));
+    m_lock->setStaleLockTime(0); // a lock is stale only when its process is gone
+    m_lock->tryLock(0);
+    const int seconds =
+        std::max(1, QSettings().value(QStringLiteral("session/autosaveSeconds"), 60).toInt());
+    m_autosave.setInterval(seconds * 1000);
     connect(&m_autosave, &QTimer::timeout, this, &SessionController::autosave);
     m_autosave.start();
+    // Work on the previous model is kept, not dropped, when another model or session replaces it.
+    connect(m_document, &Document::modelAboutToChange, this, &SessionController::keepAsOrphan);
+    // A freshly opened model or session has nothing unsaved yet.
+    connect(m_document, &Document::modelOpened, this,
+            [this] { m_savedIndex = m_document->undoStack()->index(); });
 }
+
+SessionController::~SessionController() = default;
 
 void SessionController::addActions(QMenu* file)
 {
@@ -37,20 +55,87 @@ void SessionController::addActions(QMenu* file)
     m_saveAs = file->addAction(tr("Save Session &As\u2026"), this, &SessionController::saveAs);
     m_saveAs->setShortcut(QKeySequence::SaveAs);
     m_saveAs->setEnabled(false);
-    m_recover = file->addAction(tr("Re&cover Autosaved Session"), this,
-                                [this] { open(autosavePath()); });
+    m_recover = file->addAction(tr("Re&cover Unsaved Work"), this, [this] {
+        const QStringList orphans = orphanedAutosaves();
+        if (!orphans.isEmpty()) recover(orphans.constFirst());
+    });
     m_recover->setObjectName(QStringLiteral("recoverAction"));
-    m_recover->setEnabled(QFileInfo::exists(autosavePath()));
+    m_recover->setToolTip(tr("Open the most recent work that an earlier run autosaved but "
+                             "never saved to a session"));
+    m_recover->setEnabled(!orphanedAutosaves().isEmpty());
+    connect(this, &SessionController::orphansChanged, m_recover,
+            [this] { m_recover->setEnabled(!orphanedAutosaves().isEmpty()); });
     connect(m_document, &Document::modelOpened, this, [this] {
         m_save->setEnabled(true);
         m_saveAs->setEnabled(true);
     });
 }
 
-QString SessionController::autosavePath()
+QString SessionController::autosaveDirectory()
 {
     return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) +
-           QStringLiteral("/autosave.qscope");
+           QStringLiteral("/autosave");
+}
+
+QStringList SessionController::orphanedAutosaves() const
+{
+    QStringList out;
+    const QFileInfoList files = QDir(autosaveDirectory())
+                                    .entryInfoList({QStringLiteral("*.qscope")}, QDir::Files,
+                                                   QDir::Time);
+    for (const QFileInfo& f : files) {
+        const QString path = f.absoluteFilePath();
+        if (path == m_autosavePath) continue;
+        // Free only when no running window holds it (QLockFile checks the owner's pid).
+        QLockFile lock(path + QStringLiteral(".lock"));
+        lock.setStaleLockTime(0);
+        if (!lock.tryLock(0)) continue;
+        lock.unlock();
+        out << path;
+    }
+    return out;
+}
+
+void SessionController::recover(const QString& autosave)
+{
+    open(autosave);
+}
+
+void SessionController::discard(const QString& autosave)
+{
+    if (autosave == m_autosavePath || !orphanedAutosaves().contains(autosave)) return;
+    QFile::remove(autosave);
+    emit orphansChanged();
+}
+
+bool SessionController::hasUnsavedWork() const
+{
+    return m_document->model() &&
+           (m_recovered || m_document->undoStack()->index() != m_savedIndex);
+}
+
+void SessionController::keepAsOrphan()
+{
+    if (!hasUnsavedWork()) {
+        QFile::remove(m_autosavePath);
+        return;
+    }
+    autosave();
+    // Under a name of its own and without a lock: the next start (or Recover) offers it.
+    const QString kept = autosaveDirectory() + QLatin1Char('/') +
+                         QUuid::createUuid().toString(QUuid::WithoutBraces) +
+                         QStringLiteral(".qscope");
+    if (QFile::rename(m_autosavePath, kept)) emit orphansChanged();
+    m_recovered = false;
+}
+
+void SessionController::closing()
+{
+    if (hasUnsavedWork())
+        autosave();
+    else
+        QFile::remove(m_autosavePath);
+    m_lock.reset(); // unlocks: from now on the file is an orphan for the next run
 }
 
 void SessionController::open(const QString& path)
@@ -95,9 +180,17 @@ void SessionController::open(const QString& path)
                                 QString::fromUtf8(e.what()));
                     return;
                 }
-                // The autosave is a copy to recover, not the file to save to.
-                m_path = path == autosavePath() ? QString() : path;
                 m_savedIndex = m_document->undoStack()->index();
+                m_path = path;
+                if (QFileInfo(path).absolutePath() == QDir(autosaveDirectory()).absolutePath()) {
+                    // A recovered autosave: this run's autosave from now on, and not the
+                    // file that Save writes to.
+                    m_path.clear();
+                    m_recovered = true;
+                    QFile::remove(m_autosavePath);
+                    QFile::rename(path, m_autosavePath);
+                    emit orphansChanged();
+                }
                 emit opened(path);
             });
     watcher->setFuture(QtConcurrent::run([modelPath, error]() -> std::shared_ptr<const Model> {
@@ -121,6 +214,8 @@ bool SessionController::save(const QString& path)
     }
     m_path = path;
     m_savedIndex = m_document->undoStack()->index();
+    m_recovered = false;
+    QFile::remove(m_autosavePath); // the session file holds the work now
     emit saved(path);
     return true;
 }
@@ -150,20 +245,15 @@ void SessionController::saveAs()
 void SessionController::autosave()
 {
     // Only work that is not saved anywhere: an opened model with edits since the last save.
-    if (!m_document->model() || m_document->undoStack()->index() == m_savedIndex) return;
-    QDir().mkpath(QFileInfo(autosavePath()).absolutePath());
+    if (!hasUnsavedWork()) return;
+    QDir().mkpath(autosaveDirectory());
     try {
         saveSession(autosavePath().toStdString(),
                     sessionOf(*m_document, QApplication::applicationVersion().toStdString()));
     } catch (const Error&) {
         return; // a failed autosave must not interrupt; the next one tries again
     }
-    if (m_recover) m_recover->setEnabled(true);
 }
 
-void SessionController::removeAutosave()
-{
-    QFile::remove(autosavePath());
-}
 
 } // namespace qs

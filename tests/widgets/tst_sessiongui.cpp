@@ -7,7 +7,9 @@
 
 #include <QAction>
 #include <QFile>
+#include <QDir>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -122,22 +124,73 @@ private slots:
 
     void autosaveIsRecovered()
     {
-        QFile::remove(SessionController::autosavePath());
+        QDir(SessionController::autosaveDirectory()).removeRecursively();
+        QString autosaved;
         {
             auto w = window();
             openModel(*w);
+            QVERIFY(!w->findChild<QWidget*>(QStringLiteral("recoveryBanner"))->isVisibleTo(w.get()));
             w->document()->setPrecision(0, Precision{"fp16"});
             QTRY_VERIFY_WITH_TIMEOUT(settled(*w->document()), kTimeoutMs);
             w->sessions()->autosave(); // what the timer does every minute
-            QVERIFY(QFile::exists(SessionController::autosavePath()));
+            autosaved = w->sessions()->autosavePath();
+            QVERIFY(QFile::exists(autosaved));
+            // A running window's autosave is not someone else's to recover.
+            auto other = window();
+            QVERIFY(other->sessions()->orphanedAutosaves().isEmpty());
+            QVERIFY(!other->sessions()->recoverAction()->isEnabled());
         } // gone without closing: as after a crash
         auto w = window();
+        QCOMPARE(w->sessions()->orphanedAutosaves(), QStringList{autosaved});
         QVERIFY(w->sessions()->recoverAction()->isEnabled());
+        auto* banner = w->findChild<QWidget*>(QStringLiteral("recoveryBanner"));
+        QVERIFY(banner->isVisible());
         QSignalSpy opened(w->sessions(), &SessionController::opened);
-        w->sessions()->recoverAction()->trigger();
+        QTest::mouseClick(w->findChild<QPushButton*>(QStringLiteral("recoverButton")),
+                          Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
         QCOMPARE(w->document()->precision(0)->format, std::string("fp16"));
         QVERIFY(w->sessions()->path().isEmpty()); // Save asks where, not over the autosave
+        // The recovered work is this window's autosave now: not offered twice, not lost.
+        QVERIFY(!QFile::exists(autosaved));
+        QVERIFY(QFile::exists(w->sessions()->autosavePath()));
+        QVERIFY(w->sessions()->hasUnsavedWork());
+        QVERIFY(!banner->isVisible());
+        QVERIFY(!w->sessions()->recoverAction()->isEnabled());
+        // Closing without saving leaves it for the next start; saving ends it.
+        w->close();
+        auto again = window();
+        QCOMPARE(again->sessions()->orphanedAutosaves().size(), 1);
+        QSignalSpy reopened(again->sessions(), &SessionController::opened);
+        again->sessions()->recoverAction()->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(reopened.size(), 1, 30000);
+        QVERIFY(again->sessions()->save(m_dir.filePath(QStringLiteral("recovered.qscope"))));
+        QVERIFY(!again->sessions()->hasUnsavedWork());
+        again->close();
+        QVERIFY(QDir(SessionController::autosaveDirectory())
+                    .entryList({QStringLiteral("*.qscope")}, QDir::Files)
+                    .isEmpty());
+    }
+
+    // Opening another model over unsaved edits keeps them as recoverable work.
+    void replacedWorkIsKept()
+    {
+        QDir(SessionController::autosaveDirectory()).removeRecursively();
+        auto w = window();
+        openModel(*w);
+        QVERIFY(w->sessions()->orphanedAutosaves().isEmpty());
+        w->document()->setPrecision(1, Precision{"int4"});
+        QTRY_VERIFY_WITH_TIMEOUT(settled(*w->document()), kTimeoutMs);
+        QSignalSpy orphans(w->sessions(), &SessionController::orphansChanged);
+        openModel(*w);
+        QVERIFY(!w->sessions()->hasUnsavedWork());
+        QCOMPARE(w->sessions()->orphanedAutosaves().size(), 1);
+        QVERIFY(orphans.size() >= 1);
+        QVERIFY(w->findChild<QWidget*>(QStringLiteral("recoveryBanner"))->isVisible());
+        const QString kept = w->sessions()->orphanedAutosaves().constFirst();
+        w->sessions()->discard(kept);
+        QVERIFY(!QFile::exists(kept));
+        QVERIFY(!w->findChild<QWidget*>(QStringLiteral("recoveryBanner"))->isVisible());
     }
 
     void reportsAreWritten_data()
