@@ -49,16 +49,17 @@ ReportRow reportRow(const TensorOutcome& o)
     if (!o.spec || !o.analysis) return r;
     const TensorAnalysis& a = *o.analysis;
     const ErrorSums& s = a.sums;
+    r.nanCount = a.nanCount;
+    r.infCount = a.infCount;
+    r.calibratedGroups = a.calibratedGroups;
+    r.scaleGroups = a.scaleGroups;
+    if (s.count == 0) return r; // no finite value (an empty tensor): no error to speak of
     r.mse = finite(s.mse());
     r.rmse = finite(s.rmse());
     r.sqnrDb = finite(s.sqnrDb());
     r.maxAbsError = finite(s.maxAbsError);
     r.cosine = finite(s.cosine());
     r.rmseOverScale = finite(s.rmseOverScale());
-    r.nanCount = a.nanCount;
-    r.infCount = a.infCount;
-    r.calibratedGroups = a.calibratedGroups;
-    r.scaleGroups = a.scaleGroups;
     if (o.spec->format->integer()) {
         const int bits = o.spec->format->bits;
         r.hasIdeal = true;
