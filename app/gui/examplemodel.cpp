@@ -8,9 +8,11 @@ namespace qs {
 
 QString findExampleModel()
 {
+    // QS_MODELS_FROM_BINDIR: the installed models relative to the installed executable
+    // (../share/quantscope/models), so an installed copy is found under any prefix.
     const QString installed =
         QDir(QCoreApplication::applicationDirPath())
-            .absoluteFilePath(QStringLiteral("../share/quantscope/models/example.safetensors"));
+            .absoluteFilePath(QStringLiteral(QS_MODELS_FROM_BINDIR "/example.safetensors"));
     for (const QString& candidate : {installed, QStringLiteral(QS_EXAMPLE_MODEL)}) {
         if (QFileInfo(candidate).isFile()) return QDir::cleanPath(candidate);
     }
