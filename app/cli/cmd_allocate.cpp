@@ -145,7 +145,7 @@ int cmdAllocate(const std::vector<std::string>& argv)
 {
     const Args args(argv, {"json", "frontier"},
                     {"candidates", "target-bpw", "target-bytes", "measure", "lock", "plan", "out",
-                     "threads"});
+                     "threads", "dataset"});
     if (args.positionals().size() != 1) throw UsageError("allocate needs exactly one MODEL path");
     if (args.option("target-bpw").has_value() == args.option("target-bytes").has_value())
         throw UsageError("allocate needs either --target-bpw or --target-bytes");
@@ -164,7 +164,12 @@ int cmdAllocate(const std::vector<std::string>& argv)
             throw UsageError("--lock needs a valid regular expression, not '" + *re + "'");
         }
     }
-    const Measure measure = parseMeasure(args.option("measure").value_or("mse"));
+    Measure measure = parseMeasure(args.option("measure").value_or("mse"));
+    if (const auto dataset = args.option("dataset")) {
+        if (measure.runtime == Measure::Runtime::None)
+            throw UsageError("--dataset only applies to the act and output measures");
+        measure.dataset = *dataset;
+    }
     const int threads = args.intOption("threads", QThread::idealThreadCount(), 1, 1024);
     const auto model = openModel(args.positionals().front());
     if (lock)

@@ -55,11 +55,17 @@ Commands:
       Weight bytes of an N-parameter model in every format (N like 7B, 1.5M, 30e9), and which
       common GPU and RAM sizes hold them.
   allocate MODEL (--target-bpw X | --target-bytes N) [--candidates a,b@G,...]
-           [--measure mse|imatrix:FILE] [--lock REGEX] [--plan BASE.json] [--out PLAN.json]
-           [--frontier] [--threads N] [--json]
+           [--measure mse|imatrix:FILE|act[:N]|output[:N]] [--dataset DIR] [--lock REGEX]
+           [--plan BASE.json] [--out PLAN.json] [--frontier] [--threads N] [--json]
       Choose a format per tensor for the least total error within the budget (bits per weight
       or bytes over the tensors a plan quantizes); candidates default to
       q2_K,q3_K,q4_K,q5_K,q6_K,q8_0. Writes the choice as a plan with --out.
+      Measures: mse, squared weight error; imatrix:FILE, weighted by a llama.cpp importance
+      matrix; act[:N], weighted by the mean squared inputs the runtime sees on N training
+      images (default 512, fashion-mnist unless --dataset); output[:N], mean squared change of
+      the logits on N images with only that tensor quantized. act and output need a Keras
+      classifier the runtime can run; output's total is an additive approximation (the sum of
+      one-tensor-at-a-time changes, interactions between tensors ignored).
 
 Options:
   --help      Show this help.

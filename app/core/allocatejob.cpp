@@ -1,6 +1,7 @@
 #include "allocatejob.h"
 
 #include "core/error.h"
+#include "formats/format.h"
 #include "plan/presets.h"
 #include "qtexecutor.h"
 
@@ -93,12 +94,40 @@ AllocationMix evaluateMix(const Model& model, const Plan& base, const alloc::Can
     return mix;
 }
 
+AllocationMix uniformMix(const alloc::CandidateTable& table, const std::vector<alloc::Item>& items,
+                         int candidate)
+{
+    AllocationMix mix;
+    const std::string& label = table.candidates[static_cast<std::size_t>(candidate)].label;
+    mix.id = "uniform:" + label;
+    mix.name = "all " + label;
+    for (const auto& e : table.tensors) {
+        const alloc::Option* chosen = e.role != alloc::Role::Free ? &e.options.front() : nullptr;
+        for (const auto& o : e.options)
+            if (e.role == alloc::Role::Free && o.candidate == candidate) chosen = &o;
+        if (!chosen) {
+            mix.unavailable = label;
+            mix.unavailable += " cannot store some tensors";
+            return mix;
+        }
+        mix.bytes += chosen->bytes;
+        mix.distortion += chosen->distortion;
+    }
+    mix.available = true;
+    try {
+        mix.optimalDistortion = alloc::solve(items, mix.bytes).distortion;
+    } catch (const Error&) {
+        mix.optimalDistortion = std::numeric_limits<double>::quiet_NaN();
+    }
+    return mix;
+}
+
 std::string cacheKey(const Plan& plan, const std::vector<alloc::Candidate>& candidates,
                      const alloc::Measure& measure)
 {
     // The whole plan, not only its pins and locks: its default's granularity and its seed also
     // change how a candidate resolves.
-    std::string key = measure.name();
+    std::string key = measure.key();
     for (const auto& c : candidates) {
         key += '\n';
         key += c.label;
@@ -144,6 +173,12 @@ std::vector<AllocationMix> evaluateMixes(const Model& model, const Plan& base,
     for (const PlanPreset& p : planPresets())
         if (p.id == "q4_k_m" || p.id == "q5_k_m")
             mixes.push_back(evaluateMix(model, base, table, items, p));
+    // The uniform plans of integer candidates: for int formats they are what one would pick
+    // without an allocation, so the gain is measured against them.
+    for (std::size_t c = 0; c < table.candidates.size(); ++c) {
+        const Format* f = findFormat(table.candidates[c].precision.format);
+        if (f && f->integer()) mixes.push_back(uniformMix(table, items, static_cast<int>(c)));
+    }
     return mixes;
 }
 
@@ -200,7 +235,8 @@ AllocationTablePtr AllocateJob::lookup(const std::shared_ptr<const Model>& model
 
 quint64 AllocateJob::start(std::shared_ptr<const Model> model, const Plan& plan,
                            const std::vector<alloc::Candidate>& candidates,
-                           const alloc::Measure& measure)
+                           const alloc::Measure& measure,
+                           std::shared_ptr<const alloc::CostTableRecord> stored)
 {
     if (m_watcher) m_watcher->cancel(); // not waited for: the GUI thread never blocks on a job
     m_progressTimer.stop();
@@ -214,8 +250,8 @@ quint64 AllocateJob::start(std::shared_ptr<const Model> model, const Plan& plan,
     m_shared = std::make_shared<Shared>();
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
-    auto future = QtConcurrent::run(pool, [model, plan, candidates, measure, shared,
-                                           pool](QPromise<AllocationTablePtr>& promise) {
+    auto future = QtConcurrent::run(pool, [model, plan, candidates, measure, shared, pool,
+                                           stored](QPromise<AllocationTablePtr>& promise) {
         QtExecutor executor(pool);
         Control control;
         control.executor = &executor;
@@ -232,8 +268,9 @@ quint64 AllocateJob::start(std::shared_ptr<const Model> model, const Plan& plan,
             auto t = std::make_shared<AllocationTable>();
             t->model = model;
             t->base = plan;
-            t->table =
-                alloc::computeCandidates(*model, plan, candidates, measure, control, progress);
+            t->measureKey = measure.key();
+            t->table = alloc::computeCandidates(*model, plan, candidates, measure, control,
+                                                progress, stored.get());
             t->items = alloc::toItems(t->table);
             t->frontier = alloc::frontier(t->items);
             t->mixes = evaluateMixes(*model, plan, t->table, t->items);

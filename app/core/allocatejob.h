@@ -42,6 +42,7 @@ struct AllocationTable
 {
     std::shared_ptr<const Model> model;
     Plan base; // the plan the costs were computed for (pins, locks, default, rules)
+    std::string measureKey; // alloc::Measure::key() of the measure used
     alloc::CandidateTable table;
     std::vector<alloc::Item> items;
     std::vector<alloc::FrontierPoint> frontier;
@@ -57,7 +58,8 @@ struct AllocationTable
 };
 using AllocationTablePtr = std::shared_ptr<const AllocationTable>;
 
-// The mixes of llama.cpp's presets that are compared with the allocation.
+// The mixes of llama.cpp's presets that are compared with the allocation, and the uniform
+// plan of every integer candidate ("all int4@channel").
 std::vector<AllocationMix> evaluateMixes(const Model& model, const Plan& base,
                                          const alloc::CandidateTable& table,
                                          const std::vector<alloc::Item>& items);
@@ -71,9 +73,11 @@ public:
 
     // Computes (or takes from the cache) the table of `model` under `plan` for these candidates
     // and measure, and returns the request's id. The result always arrives later through
-    // resultReady, on this object's thread; a newer request supersedes an older one.
+    // resultReady, on this object's thread; a newer request supersedes an older one. Costs in
+    // `stored` (saved with a session for the same request) are reused instead of computed.
     quint64 start(std::shared_ptr<const Model> model, const Plan& plan,
-                  const std::vector<alloc::Candidate>& candidates, const alloc::Measure& measure);
+                  const std::vector<alloc::Candidate>& candidates, const alloc::Measure& measure,
+                  std::shared_ptr<const alloc::CostTableRecord> stored = {});
     void cancel(); // the current request reports nothing
     bool isRunning() const;
     quint64 currentId() const { return m_id; }

@@ -66,6 +66,7 @@ void Document::setModel(std::shared_ptr<const Model> model, const QString& path)
     emit modelAboutToChange();
     m_model = std::move(model);
     m_path = path;
+    m_costTables.clear();
     // The plans' defaults and rules carry over to the new model; entries and locks name the
     // old model's tensors, and the undo history edits them.
     for (auto& slot : m_slots) {

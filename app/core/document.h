@@ -2,6 +2,7 @@
 // each plan. Every plan edit goes through the undo stack.
 #pragma once
 
+#include "alloc/cost_record.h"
 #include "io/model.h"
 #include "plan/plan.h"
 #include "quantizejob.h"
@@ -77,9 +78,20 @@ public:
         QString name;
         Plan plan;
         QVector<TensorResultPtr> results; // per row; null where nothing was stored
+        // Allocation costs stored with the session that were computed with this plan as base.
+        std::vector<alloc::CostTableRecord> costTables;
     };
     void restore(std::shared_ptr<const Model> model, const QString& path,
                  std::vector<RestoredPlan> plans, int active);
+
+    // Allocation candidate costs computed for this model, saved with the session so that
+    // allocating again with the same request (measure, candidates, base plan) reuses them.
+    // Dropped when another model is opened.
+    const std::vector<alloc::CostTableRecord>& costTables() const { return m_costTables; }
+    void rememberCostTable(alloc::CostTableRecord table); // replaces one for the same request
+    const alloc::CostTableRecord* findCostTable(const std::string& measureKey,
+                                                const std::vector<std::string>& candidates,
+                                                const std::string& planJson) const;
 
     void requantizeAll();
     void cancel();
@@ -141,6 +153,7 @@ private:
     // layer's spec reuse them instead of recomputing.
     QVector<QVector<TensorResultPtr>> m_cache;
     std::vector<QuantizeJob*> m_jobs;
+    std::vector<alloc::CostTableRecord> m_costTables; // most recent first
     quint64 m_openId = 0; // drops the result of an open superseded by a newer one
 };
 

@@ -1,4 +1,4 @@
-// Document: taking over the plans and results of a saved session.
+// Document: taking over the plans, results and allocation costs of a saved session.
 #include "document.h"
 
 #include "core/error.h"
@@ -21,7 +21,10 @@ void Document::restore(std::shared_ptr<const Model> model, const QString& path,
     m_path = path;
     m_cache = QVector<QVector<TensorResultPtr>>(tensorCount());
     m_slots.clear();
+    m_costTables.clear();
     for (auto& p : plans) {
+        for (auto& t : p.costTables)
+            m_costTables.push_back(std::move(t));
         auto slot = std::make_shared<Slot>();
         slot->id = m_nextSlotId++;
         slot->name = p.name;
@@ -50,6 +53,28 @@ void Document::restore(std::shared_ptr<const Model> model, const QString& path,
             if (!slot->results[row]) missing.push_back(row);
         computeRows(*slot, std::move(missing));
     }
+}
+
+namespace {
+constexpr std::size_t kCostTables = 16; // a few measures and candidate lists per plan
+}
+
+void Document::rememberCostTable(alloc::CostTableRecord table)
+{
+    std::erase_if(m_costTables, [&](const alloc::CostTableRecord& t) {
+        return t.sameRequest(table.measure, table.candidates, table.planJson);
+    });
+    m_costTables.insert(m_costTables.begin(), std::move(table));
+    if (m_costTables.size() > kCostTables) m_costTables.resize(kCostTables);
+}
+
+const alloc::CostTableRecord* Document::findCostTable(const std::string& measureKey,
+                                                      const std::vector<std::string>& candidates,
+                                                      const std::string& planJson) const
+{
+    for (const auto& t : m_costTables)
+        if (t.sameRequest(measureKey, candidates, planJson)) return &t;
+    return nullptr;
 }
 
 } // namespace qs

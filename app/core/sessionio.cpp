@@ -26,6 +26,13 @@ Session sessionOf(const Document& document, const std::string& appVersion)
         s.plans.push_back(std::move(plan));
     }
     s.activePlan = document.planName(document.activePlan()).toStdString();
+    // Costs whose base plan is no longer one of the document's could never be asked for again.
+    for (const auto& t : document.costTables())
+        for (int p = 0; p < document.planCount(); ++p)
+            if (document.planAt(p).toJson() == t.planJson) {
+                s.costTables.push_back(t);
+                break;
+            }
     return s;
 }
 
@@ -34,10 +41,22 @@ std::vector<Document::RestoredPlan> restoredPlans(const Session& session, const 
                                                   bool keepResults)
 {
     std::vector<Document::RestoredPlan> out;
+    std::vector<bool> taken(session.costTables.size());
     for (const auto& sp : session.plans) {
         Document::RestoredPlan rp;
         rp.name = QString::fromStdString(sp.name);
         rp.plan = Plan::fromJson(sp.planJson, sessionPath + ": plan \"" + sp.name + "\"");
+        // Costs belong to the model's content: a changed model computes them again. Each
+        // table goes with the first plan it was computed for.
+        for (std::size_t i = 0; keepResults && i < session.costTables.size(); ++i) {
+            const auto& t = session.costTables[i];
+            if (taken[i] || Plan::fromJson(t.planJson, sessionPath + ": a cost table's plan")
+                                    .toJson() != rp.plan.toJson())
+                continue;
+            taken[i] = true;
+            rp.costTables.push_back(t);
+            rp.costTables.back().planJson = rp.plan.toJson();
+        }
         if (keepResults && !sp.results.empty()) {
             if (sp.results.size() != model.tensors.size())
                 throw Error(sessionPath + ": plan \"" + sp.name + "\" has results for " +

@@ -1,5 +1,6 @@
 #include "allocatedialog.h"
 
+#include "alloc/model_run.h"
 #include "allocpresentation.h"
 #include "allocsolutionmodel.h"
 #include "core/error.h"
@@ -19,6 +20,7 @@
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QThread>
 #include <QVBoxLayout>
@@ -127,9 +129,11 @@ AllocateDialog::AllocateDialog(Document* document, QWidget* parent)
     });
     connect(m_document, &Document::modelAboutToChange, this, &AllocateDialog::reset);
     connect(m_document, &Document::modelOpened, this, &AllocateDialog::refreshBasePlans);
+    connect(m_document, &Document::modelOpened, this, &AllocateDialog::refreshRuntimeMeasures);
     connect(m_document, &Document::plansChanged, this, &AllocateDialog::refreshBasePlans);
 
     refreshBasePlans();
+    refreshRuntimeMeasures();
     showBudget();
     setBusy(false);
     reset();
@@ -169,6 +173,8 @@ void AllocateDialog::buildCostsRow(QFormLayout* form)
     m_measure->setObjectName(QStringLiteral("measure"));
     m_measure->addItem(tr("squared error (mse)"), QStringLiteral("mse"));
     m_measure->addItem(tr("importance-weighted (imatrix)"), QStringLiteral("imatrix"));
+    m_measure->addItem(tr("importance from the model's activations (act)"), QStringLiteral("act"));
+    m_measure->addItem(tr("change of the model's outputs (output)"), QStringLiteral("output"));
     m_imatrixPath->setObjectName(QStringLiteral("imatrixPath"));
     m_imatrixPath->setPlaceholderText(tr("llama.cpp importance matrix (.dat or .gguf)"));
     auto updateMeasure = [this] {
@@ -206,6 +212,44 @@ void AllocateDialog::browseImatrix()
     if (!path.isEmpty()) m_imatrixPath->setText(path);
 }
 
+void AllocateDialog::refreshRuntimeMeasures()
+{
+    // The Accuracy page's condition: a Keras classifier of 28x28x1 images the runtime loads.
+    // Other formats are refused without loading (that could take long for a large model).
+    QString why;
+    const Model* model = m_document ? m_document->model() : nullptr;
+    if (!model)
+        why = tr("no model is open");
+    else if (model->format != "keras-h5")
+        why = tr("the open model is not a Keras classifier");
+    else
+        why = QString::fromStdString(alloc::notRunnableReason(model->path));
+    m_runtimeReason = why;
+    auto* items = qobject_cast<QStandardItemModel*>(m_measure->model());
+    for (int i = 0; i < m_measure->count(); ++i) {
+        const QString id = m_measure->itemData(i).toString();
+        if (id != QLatin1String("act") && id != QLatin1String("output")) continue;
+        items->item(i)->setEnabled(why.isEmpty());
+        m_measure->setItemData(
+            i,
+            why.isEmpty()
+                ? (id == QLatin1String("act")
+                       ? tr("Weights each input column by its mean squared activation on %1 "
+                            "Fashion-MNIST training images.")
+                       : tr("The mean squared change of the logits on %1 Fashion-MNIST training "
+                            "images with only that tensor quantized; tensors are assumed to add "
+                            "up. One model run per tensor and format."))
+                      .arg(alloc::kDefaultCalibrationImages)
+                : tr("Needs a model the runtime can run: %1.").arg(why),
+            Qt::ToolTipRole);
+    }
+    if (!why.isEmpty()) {
+        const QString id = m_measure->currentData().toString();
+        if (id == QLatin1String("act") || id == QLatin1String("output"))
+            m_measure->setCurrentIndex(0);
+    }
+}
+
 void AllocateDialog::refreshBasePlans()
 {
     if (!m_document) return;
@@ -232,6 +276,13 @@ void AllocateDialog::compute()
             std::string text = "imatrix:";
             text += m_imatrixPath->text().toStdString();
             measure = alloc::parseMeasure(text);
+        } else if (const QString id = m_measure->currentData().toString();
+                   id == QLatin1String("act") || id == QLatin1String("output")) {
+            if (!m_runtimeReason.isEmpty())
+                throw Error(tr("the %1 measure needs a model the runtime can run: %2")
+                                .arg(id, m_runtimeReason)
+                                .toStdString());
+            measure = alloc::parseMeasure(id.toStdString());
         }
     } catch (const Error& e) {
         m_status->setText(tr("Cannot compute: %1").arg(QString::fromUtf8(e.what())));
@@ -239,8 +290,18 @@ void AllocateDialog::compute()
     }
     const int plan = std::clamp(m_basePlan->currentIndex(), 0, m_document->planCount() - 1);
     setBusy(true);
-    m_status->setText(tr("Quantizing every tensor in every candidate format…"));
-    m_job.start(m_document->sharedModel(), m_document->planAt(plan), candidates, measure);
+    m_status->setText(measure.runtime == alloc::Measure::Runtime::None
+                          ? tr("Quantizing every tensor in every candidate format…")
+                          : tr("Running calibration images through the model for every tensor "
+                               "and format…"));
+    std::vector<std::string> labels;
+    for (const auto& c : candidates)
+        labels.push_back(c.label);
+    const Plan& base = m_document->planAt(plan);
+    std::shared_ptr<const alloc::CostTableRecord> stored;
+    if (const auto* t = m_document->findCostTable(measure.key(), labels, base.toJson()))
+        stored = std::make_shared<const alloc::CostTableRecord>(*t);
+    m_job.start(m_document->sharedModel(), base, candidates, measure, std::move(stored));
 }
 
 void AllocateDialog::cancel()
@@ -263,10 +324,16 @@ void AllocateDialog::onTable(quint64, const AllocationTablePtr& table, bool from
     setBusy(false);
     m_table = table;
     const auto formats = table->table.candidates.size();
+    const bool stored = !fromCache && table->table.reused > 0;
     m_status->setText((fromCache ? tr("Costs of %1 tensors in %2 formats (from the cache).")
+                       : stored  ? tr("Costs of %1 tensors in %2 formats (from the session).")
                                  : tr("Costs of %1 tensors in %2 formats computed."))
                           .arg(table->table.tensors.size())
                           .arg(formats));
+    // Kept with the document, so that a saved session keeps them too.
+    if (m_document && !fromCache && table->model == m_document->sharedModel())
+        m_document->rememberCostTable(
+            alloc::costRecord(*table->model, table->table, table->measureKey, table->base.toJson()));
     m_plot->setData(allocview::plotData(*table));
     resolve();
 }

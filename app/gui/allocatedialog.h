@@ -63,6 +63,7 @@ private:
     void reset();
     void setBusy(bool busy);
     void browseImatrix();
+    void refreshRuntimeMeasures(); // enables act and output for models the runtime can run
 
     QPointer<Document> m_document; // the window owns both; this survives either order
     // Declared before the job: members are destroyed in reverse order, and the job waits for
@@ -93,6 +94,7 @@ private:
     QTableView* m_view;
     QLineEdit* m_planName;
     bool m_planNameEdited = false;
+    QString m_runtimeReason; // why act and output are disabled; empty when they are not
     QPushButton* m_create;
 };
 

@@ -1,10 +1,17 @@
 #include "alloc/candidates.h"
 
+#include "alloc/act_stats.h"
+#include "alloc/allocation.h"
+#include "alloc/model_run.h"
+#include "alloc/output_measure.h"
 #include "analysis/analyze.h"
 #include "core/error.h"
 #include "formats/storage.h"
+#include "nn/keras_model.h"
+#include "session/session.h"
 
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -22,8 +29,10 @@ std::string trim(std::string_view s)
 }
 
 // The importance-weighted squared error over the finite originals, unit by unit in a fixed
-// order (the same chunks and the same float error as analyzeTensor).
-double weightedError(TensorQuantizer& qz, const ColumnWeights& w, const Control& control)
+// order (the same chunks and the same float error as analyzeTensor). One path for every
+// importance source: Weights is an imatrix's ColumnWeights or the runtime's InputColumnWeights.
+template <typename Weights>
+double weightedError(TensorQuantizer& qz, const Weights& w, const Control& control)
 {
     qz.computeScales(control);
     constexpr float inf = std::numeric_limits<float>::infinity();
@@ -46,19 +55,68 @@ double weightedError(TensorQuantizer& qz, const ColumnWeights& w, const Control&
     return total;
 }
 
+// What a measure needs besides the tensor, prepared once before the pairs run.
+struct Prepared
+{
+    const Measure& measure;
+    std::optional<ActivationStats> activations;
+    double activationMean = 1.0;
+    std::optional<OutputProbe> probe;
+};
+
+std::uint64_t bytesOf(const TensorInfo& t, const std::optional<QuantSpec>& spec)
+{
+    return spec ? storageCost(t, *spec).bytes : t.byteSize;
+}
+
 Option evaluate(const Model& model, const TensorInfo& t, const std::optional<QuantSpec>& spec,
-                int candidate, const Measure& measure, const Control& control)
+                int candidate, const Prepared& how, const Control& control)
 {
     if (!spec) return {candidate, t.byteSize, 0.0}; // kept as stored: nothing changes
     TensorQuantizer qz(model.data(t), t, *spec);
     Option o{candidate, storageCost(t, *spec).bytes, 0.0};
-    if (!measure.imatrix) {
-        o.distortion = analyzeTensor(qz, control).sums.sumE2;
-    } else {
+    const Measure& measure = how.measure;
+    if (how.probe) {
+        o.distortion = how.probe->distortion(model.data(t), t, *spec, control);
+    } else if (how.activations) {
+        const InputColumnWeights w(how.activations->find(t.name), t, how.activationMean);
+        o.distortion = weightedError(qz, w, control);
+    } else if (measure.imatrix) {
         const ColumnWeights w(measure.imatrix->find(t.name), t, measure.imatrix->meanValue());
         o.distortion = weightedError(qz, w, control);
+    } else {
+        o.distortion = analyzeTensor(qz, control).sums.sumE2;
     }
     return o;
+}
+
+void prepare(Prepared& how, const Model& model, const Control& control)
+{
+    const Measure& m = how.measure;
+    if (m.runtime == Measure::Runtime::None) return;
+    if (const std::string why = notRunnableReason(model.path); !why.empty())
+        throw Error(model.path + ": the " + m.name() + " measure needs a model the runtime can run (" +
+                    why + ")");
+    nn::Tensor images = loadCalibrationImages(m.dataset, m.images);
+    if (m.runtime == Measure::Runtime::Output) {
+        how.probe.emplace(model.path, std::move(images));
+        return;
+    }
+    how.activations = collectActivationStats(nn::foldBatchNorm(nn::loadKerasModel(model.path)),
+                                             images, control);
+    how.activationMean = how.activations->meanValue();
+}
+
+// "act" or "act:N" -> N (the default without a count).
+std::int64_t imageCount(std::string_view text, std::size_t prefix)
+{
+    if (text.size() == prefix) return kDefaultCalibrationImages;
+    if (text[prefix] != ':') return -1;
+    const std::string_view n = text.substr(prefix + 1);
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), v);
+    if (ec != std::errc() || p != n.data() + n.size() || v < 1 || v > 1'000'000) return 0;
+    return v;
 }
 
 // Whether quantizing with `spec` would accept the tensor (ggml rows in whole blocks, a
@@ -117,18 +175,59 @@ std::vector<Candidate> parseCandidates(std::string_view list)
 
 std::string Measure::name() const
 {
-    if (!imatrix) return "mse";
-    std::string s = "imatrix:";
-    s += imatrix->path;
+    std::string s;
+    if (imatrix) {
+        s = "imatrix:";
+        s += imatrix->path;
+    } else if (runtime == Runtime::None) {
+        s = "mse";
+    } else {
+        s = runtime == Runtime::Activations ? "act:" : "output:";
+        s += std::to_string(images);
+    }
     return s;
+}
+
+std::string Measure::key() const
+{
+    std::string k = name();
+    if (imatrix) {
+        k += "\nfingerprint ";
+        k += imatrixFingerprint;
+    } else if (runtime != Runtime::None) {
+        k += "\ndataset ";
+        k += dataset;
+    }
+    return k;
 }
 
 Measure parseMeasure(std::string_view text)
 {
     if (text == "mse") return {};
-    if (text.substr(0, 8) == "imatrix:" && text.size() > 8)
-        return {std::make_shared<const Imatrix>(readImatrix(std::string(text.substr(8))))};
-    throw Error("unknown distortion measure '" + std::string(text) + "' (mse or imatrix:FILE)");
+    if (text.substr(0, 8) == "imatrix:" && text.size() > 8) {
+        const std::string path(text.substr(8));
+        Measure m;
+        m.imatrix = std::make_shared<const Imatrix>(readImatrix(path));
+        const ModelFingerprint f = fingerprintFile(path);
+        m.imatrixFingerprint = std::to_string(f.size) + ":" + std::to_string(f.hash);
+        return m;
+    }
+    for (const auto& [prefix, runtime] :
+         {std::pair{std::string_view("act"), Measure::Runtime::Activations},
+          std::pair{std::string_view("output"), Measure::Runtime::Output}}) {
+        if (text.substr(0, prefix.size()) != prefix) continue;
+        const std::int64_t n = imageCount(text, prefix.size());
+        if (n < 0) break;
+        if (n == 0)
+            throw Error("measure '" + std::string(text) + "': the image count must be a whole " +
+                        "number from 1 to 1000000");
+        Measure m;
+        m.runtime = runtime;
+        m.images = n;
+        return m;
+    }
+    throw Error("unknown distortion measure '" + std::string(text) +
+                "' (mse, imatrix:FILE, act[:N] or output[:N])");
 }
 
 const char* roleName(Role r)
@@ -144,7 +243,8 @@ const char* roleName(Role r)
 
 CandidateTable computeCandidates(const Model& model, const Plan& plan,
                                  const std::vector<Candidate>& candidates, const Measure& measure,
-                                 const Control& control, const CandidateProgress& progress)
+                                 const Control& control, const CandidateProgress& progress,
+                                 const CostTableRecord* stored)
 {
     plan.compileRules();
     CandidateTable table;
@@ -190,6 +290,28 @@ CandidateTable computeCandidates(const Model& model, const Plan& plan,
         table.tensors.push_back(std::move(e));
     }
 
+    // Costs saved for this request: a pair is reused when its stored bytes still match, so a
+    // changed format definition is computed again rather than trusted.
+    std::vector<Pair> todo;
+    const auto index = stored ? stored->index()
+                              : std::map<std::pair<std::string, std::string>, const CostRow*>{};
+    for (const Pair& p : pairs) {
+        TensorCandidates& e = table.tensors[p.entry];
+        const TensorInfo& t = model.tensors[e.tensor];
+        Option& o = e.options[p.option];
+        const auto it = index.find({t.name, optionLabel(table, e, o)});
+        if (it != index.end() && it->second->bytes == bytesOf(t, p.spec)) {
+            o.bytes = it->second->bytes;
+            o.distortion = it->second->distortion;
+            ++table.reused;
+        } else {
+            todo.push_back(p);
+        }
+    }
+    pairs = std::move(todo);
+    Prepared how{measure, {}, 1.0, {}};
+    if (!pairs.empty()) prepare(how, model, control);
+
     Control serial;
     serial.cancelled = control.cancelled;
     std::atomic<std::size_t> done{0};
@@ -199,7 +321,7 @@ CandidateTable computeCandidates(const Model& model, const Plan& plan,
         const TensorInfo& t = model.tensors[e.tensor];
         Option& o = e.options[p.option];
         try {
-            o = evaluate(model, t, p.spec, o.candidate, measure, serial);
+            o = evaluate(model, t, p.spec, o.candidate, how, serial);
         } catch (const Error& err) { // name the model, as quantizing would
             const std::string what = err.what();
             throw Error(what.rfind(model.path, 0) == 0 ? what : model.path + ": " + what);

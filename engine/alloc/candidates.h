@@ -1,6 +1,7 @@
 // For each tensor and candidate format: the exact stored bytes and the distortion it would cause.
 #pragma once
 
+#include "alloc/cost_record.h"
 #include "alloc/imatrix.h"
 #include "analysis/executor.h"
 #include "io/model.h"
@@ -28,14 +29,30 @@ inline constexpr const char* kDefaultCandidates = "q2_K,q3_K,q4_K,q5_K,q6_K,q8_0
 // granularity given to a format that does not take one, an empty item or a repeated one.
 std::vector<Candidate> parseCandidates(std::string_view list);
 
-// How the error of a quantized tensor is summed: plain squared error (mse), or weighted by
-// each input column's importance (imatrix:FILE).
+inline constexpr std::int64_t kDefaultCalibrationImages = 512;
+
+// How the error of a quantized tensor is summed: plain squared error (mse); weighted by each
+// input column's importance, from an imatrix file (imatrix:FILE) or from the activations the
+// runtime sees on calibration images (act[:N]); or the change of a runnable model's logits when
+// only that tensor is quantized (output[:N]). The last two need a model the runtime can run
+// (notRunnableReason() is empty) and run N training images of `dataset`.
 struct Measure
 {
-    std::shared_ptr<const Imatrix> imatrix; // null: mse
-    std::string name() const;               // "mse" or "imatrix:FILE"
+    enum class Runtime { None, Activations, Output };
+
+    std::shared_ptr<const Imatrix> imatrix; // imatrix:FILE; null otherwise
+    Runtime runtime = Runtime::None;
+    std::int64_t images = kDefaultCalibrationImages; // act and output: calibration images
+    std::string dataset = "fashion-mnist";           // see data::resolveDatasetDirectory
+    std::string imatrixFingerprint;                  // parseMeasure's, of the imatrix file
+
+    std::string name() const; // "mse", "imatrix:FILE", "act:N" or "output:N"
+    // The name with what else decides the costs (the imatrix file's content, the dataset):
+    // equal keys mean equal costs for the same model, plan and candidates.
+    std::string key() const;
 };
-Measure parseMeasure(std::string_view text); // throws qs::Error
+// "mse", "imatrix:FILE", "act", "act:N", "output", "output:N"; throws qs::Error.
+Measure parseMeasure(std::string_view text);
 
 enum class Role {
     Free,        // the allocation chooses among its candidates
@@ -71,6 +88,7 @@ struct CandidateTable
     std::vector<TensorCandidates> tensors;
     std::int64_t params = 0; // of those tensors
     std::string measure;
+    std::size_t reused = 0; // options taken from a stored record instead of being computed
 };
 
 struct CandidateProgress
@@ -83,8 +101,13 @@ struct CandidateProgress
 // Distortion is ErrorSums::sumE2 of analyzeTensor (mse; NaN and Inf weights left out) or the
 // importance-weighted sum over the same finite values. Throws qs::Error when a pinned or
 // locked precision cannot take its tensor (as quantizing with the plan would).
+// Pairs that `stored` (costs saved with a session for the same request) holds with the same
+// bytes are taken from it instead; when it holds them all, nothing is quantized or run.
+// act and output load the model with the runtime and the calibration images first, unless
+// every pair comes from `stored`; output's pairs each run the images through the model.
 CandidateTable computeCandidates(const Model& model, const Plan& plan,
                                  const std::vector<Candidate>& candidates, const Measure& measure,
-                                 const Control& control, const CandidateProgress& progress = {});
+                                 const Control& control, const CandidateProgress& progress = {},
+                                 const CostTableRecord* stored = nullptr);
 
 } // namespace qs::alloc

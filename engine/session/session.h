@@ -1,6 +1,7 @@
 // A saved session (.qscope, HDF5): the model it belongs to, its named plans and their results.
 #pragma once
 
+#include "alloc/cost_record.h"
 #include "analysis/tensor_outcome.h"
 
 #include <cstdint>
@@ -40,6 +41,10 @@ struct Session
     std::vector<SessionPlan> plans;
     std::string activePlan; // the name of one of `plans` (empty when there are none)
     std::string appVersion; // of the program that wrote the file
+    // Allocation candidate costs computed for this model, so that reopening the session and
+    // allocating with the same measure, candidates and base plan does not compute them again.
+    // Files written before they were stored have none.
+    std::vector<alloc::CostTableRecord> costTables;
 
     const SessionPlan* findPlan(const std::string& name) const;
 };

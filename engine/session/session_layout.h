@@ -27,5 +27,8 @@ enum Flag : std::uint8_t {
 inline constexpr std::uint64_t kMaxPlans = 4096;
 inline constexpr std::uint64_t kMaxTensors = std::uint64_t{1} << 22;
 inline constexpr std::uint64_t kMaxBins = std::uint64_t{1} << 16;
+inline constexpr std::uint64_t kMaxCostTables = 256;
+inline constexpr std::uint64_t kMaxCostRows = std::uint64_t{1} << 24;
+inline constexpr std::uint64_t kMaxCandidates = 4096;
 
 } // namespace qs::session_layout

@@ -292,6 +292,73 @@ std::vector<TensorOutcome> readResults(const Reader& r, hid_t g, const std::stri
     return out;
 }
 
+// One stored allocation cost table; every value that is used is checked.
+alloc::CostTableRecord readCostTable(const Reader& r, hid_t g, const std::string& gp,
+                                     const std::string& path)
+{
+    alloc::CostTableRecord t;
+    t.measure = r.stringAttr(g, "measure", gp);
+    if (t.measure.empty()) r.bad("the cost table '" + gp + "' names no measure");
+    t.planJson = r.strings(g, gp, "plan_json", {}).front();
+    (void)Plan::fromJson(t.planJson, path + ": the base plan of the cost table '" + gp + "'");
+    const auto candDims = r.extent(g, gp, "candidates");
+    if (candDims.size() != 1 || candDims[0] < 1 || candDims[0] > L::kMaxCandidates)
+        r.bad("the dataset '" + gp + "candidates' is not a list of 1 to " +
+              std::to_string(L::kMaxCandidates) + " candidate labels");
+    t.candidates = r.strings(g, gp, "candidates", candDims);
+    std::set<std::string> labels;
+    for (const auto& c : t.candidates)
+        if (c.empty() || !labels.insert(c).second)
+            r.bad("the cost table '" + gp + "' has an empty or repeated candidate '" + c + "'");
+    const auto rowDims = r.extent(g, gp, "tensor");
+    if (rowDims.size() != 1 || rowDims[0] > L::kMaxCostRows)
+        r.bad("the dataset '" + gp + "tensor' is not a list of at most " +
+              std::to_string(L::kMaxCostRows) + " tensor names");
+    const auto tensors = r.strings(g, gp, "tensor", rowDims);
+    const auto formats = r.strings(g, gp, "format", rowDims);
+    const auto bytes =
+        r.numbers<std::uint64_t>(g, gp, "bytes", H5T_INTEGER, H5T_NATIVE_UINT64, rowDims);
+    const auto distortion =
+        r.numbers<double>(g, gp, "distortion", H5T_FLOAT, H5T_NATIVE_DOUBLE, rowDims);
+    std::set<std::pair<std::string, std::string>> seen;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const std::string where = "row " + std::to_string(i + 1) + " of the cost table '" + gp + "'";
+        if (tensors[i].empty() || formats[i].empty()) r.bad(where + " has no tensor or format");
+        if (!seen.insert({tensors[i], formats[i]}).second)
+            r.bad(where + " repeats '" + tensors[i] + "' as " + formats[i]);
+        if (!std::isfinite(distortion[i]) || distortion[i] < 0.0)
+            r.bad(where + " has a distortion that is negative or not finite");
+        t.rows.push_back({tensors[i], formats[i], bytes[i], distortion[i]});
+    }
+    return t;
+}
+
+// Absent in sessions written before costs were stored: those have none.
+std::vector<alloc::CostTableRecord> readCostTables(const Reader& r, hid_t root,
+                                                   const std::string& path)
+{
+    std::vector<alloc::CostTableRecord> out;
+    if (H5Lexists(root, "cost_tables", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return out;
+    }
+    const Handle costs = r.group(root, "cost_tables", "/cost_tables");
+    const std::int64_t count = r.intAttr(costs.get(), "count", "/cost_tables/");
+    H5G_info_t info{};
+    if (H5Gget_info(costs.get(), &info) < 0) h5::fail(path, "cannot list the group '/cost_tables'");
+    if (count < 1 || static_cast<std::uint64_t>(count) > L::kMaxCostTables ||
+        info.nlinks != static_cast<hsize_t>(count))
+        r.bad("the group '/cost_tables' says it holds " + std::to_string(count) +
+              " tables but has " + std::to_string(info.nlinks) + " members (1 to " +
+              std::to_string(L::kMaxCostTables) + " tables)");
+    for (std::int64_t i = 0; i < count; ++i) {
+        const std::string gp = "/cost_tables/" + std::to_string(i) + "/";
+        const Handle g = r.group(costs.get(), std::to_string(i), gp.substr(0, gp.size() - 1));
+        out.push_back(readCostTable(r, g.get(), gp, path));
+    }
+    return out;
+}
+
 Session readSession(const std::string& path, std::span<const std::byte> image)
 {
     const h5::Session lock;
@@ -341,6 +408,7 @@ Session readSession(const std::string& path, std::span<const std::byte> image)
     }
     if (s.plans.empty() ? !s.activePlan.empty() : !s.findPlan(s.activePlan))
         r.bad("the active plan '" + s.activePlan + "' is not one of the session's plans");
+    s.costTables = readCostTables(r, root.get(), path);
     return s;
 }
 

@@ -190,6 +190,29 @@ void writeResults(Writer& w, hid_t g, const std::vector<TensorOutcome>& results)
               hist.data());
 }
 
+// One allocation cost table: its request (measure key, candidates, base plan) as attributes
+// and datasets, and one row per (tensor, option).
+void writeCostTable(Writer& w, hid_t g, const alloc::CostTableRecord& t)
+{
+    w.stringAttr(g, "measure", t.measure);
+    w.scalarString(g, "plan_json", t.planJson);
+    w.strings(g, "candidates", t.candidates);
+    std::vector<std::string> tensors, formats;
+    std::vector<std::uint64_t> bytes;
+    std::vector<double> distortion;
+    for (const auto& r : t.rows) {
+        tensors.push_back(r.tensor);
+        formats.push_back(r.format);
+        bytes.push_back(r.bytes);
+        distortion.push_back(r.distortion);
+    }
+    const hsize_t n = t.rows.size();
+    w.strings(g, "tensor", tensors);
+    w.strings(g, "format", formats);
+    w.dataset(g, "bytes", H5T_STD_U64LE, H5T_NATIVE_UINT64, {n}, bytes.data());
+    w.dataset(g, "distortion", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, {n}, distortion.data());
+}
+
 void checkSession(const std::string& out, const Session& s)
 {
     std::set<std::string> seen;
@@ -204,6 +227,9 @@ void checkSession(const std::string& out, const Session& s)
     }
     if (s.plans.empty() ? !s.activePlan.empty() : !s.findPlan(s.activePlan))
         throw Error(out + ": the active plan '" + s.activePlan + "' is not one of the session's");
+    if (s.costTables.size() > L::kMaxCostTables)
+        throw Error(out + ": more than " + std::to_string(L::kMaxCostTables) +
+                    " allocation cost tables");
 }
 
 } // namespace
@@ -239,6 +265,13 @@ void saveSession(const std::string& path, const Session& session)
             w.stringAttr(g.get(), "name", p.name);
             w.scalarString(g.get(), "plan_json", p.planJson);
             writeResults(w, g.get(), p.results);
+        }
+        if (!session.costTables.empty()) { // absent, not empty, when there are none
+            const Handle costs = w.group(root, "cost_tables");
+            w.intAttr(costs.get(), "count", static_cast<std::int64_t>(session.costTables.size()));
+            for (std::size_t i = 0; i < session.costTables.size(); ++i)
+                writeCostTable(w, w.group(costs.get(), std::to_string(i)).get(),
+                               session.costTables[i]);
         }
         if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) h5::fail(path, "cannot write the file");
     }

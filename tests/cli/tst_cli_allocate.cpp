@@ -117,6 +117,49 @@ private slots:
         QVERIFY(r.out.contains("median layer"));
     }
 
+    // act and output on the bundled CNN: the written plan, quantized by `quantize`, takes
+    // exactly the predicted bytes over the allocated tensors.
+    void runtimeMeasures_data()
+    {
+        QTest::addColumn<QString>("measure");
+        QTest::addRow("act") << QStringLiteral("act:64");
+        QTest::addRow("output") << QStringLiteral("output:32");
+    }
+    void runtimeMeasures()
+    {
+        QFETCH(QString, measure);
+        const QString cnn = QStringLiteral(QS_TEST_DATA "/../../resources/models/fashion-mnist-cnn.h5");
+        if (!QFile::exists(cnn) || !QFile::exists(QStringLiteral("/usr/share/datasets/fashion-mnist")))
+            QSKIP("needs the bundled CNN and Fashion-MNIST");
+        const QString plan = tmp(measure.section(QLatin1Char(':'), 0, 0) + QStringLiteral(".json"));
+        const Run r = runCli({QStringLiteral("allocate"), cnn, QStringLiteral("--candidates"),
+                              QStringLiteral("int2@channel,int3@channel,int4@channel,int8@channel"),
+                              QStringLiteral("--target-bpw"), QStringLiteral("4"),
+                              QStringLiteral("--measure"), measure, QStringLiteral("--out"), plan,
+                              QStringLiteral("--json")});
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = json(r);
+        QCOMPARE(j.value(QStringLiteral("measure")).toString(), measure);
+        const double predicted =
+            j.value(QStringLiteral("predicted")).toObject().value(QStringLiteral("bytes")).toDouble();
+        QSet<QString> allocated;
+        for (const auto& t : j.value(QStringLiteral("tensors")).toArray())
+            allocated.insert(t.toObject().value(QStringLiteral("tensor")).toString());
+        QCOMPARE(allocated.size(), 4); // the four kernels
+        for (const auto& c : j.value(QStringLiteral("candidates")).toArray())
+            QVERIFY(c.toObject().value(QStringLiteral("distortion")).toDouble() > 0);
+        const Run q = runCli({QStringLiteral("quantize"), cnn, QStringLiteral("--plan"), plan,
+                              QStringLiteral("--json")});
+        QVERIFY2(q.code == 0, q.err.constData());
+        double bytes = 0.0;
+        for (const auto& t : json(q).value(QStringLiteral("tensors")).toArray()) {
+            const auto o = t.toObject();
+            if (allocated.contains(o.value(QStringLiteral("name")).toString()))
+                bytes += o.value(QStringLiteral("bytes_after")).toDouble();
+        }
+        QCOMPARE(bytes, predicted);
+    }
+
     void exitCodes_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -130,6 +173,9 @@ private slots:
         QTest::addRow("bad lock") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--lock"), QStringLiteral("(")} << 2 << QStringLiteral("regular expression");
         QTest::addRow("infeasible") << QStringList{a, kExample, QStringLiteral("--candidates"), kCandidates, QStringLiteral("--target-bytes"), QStringLiteral("1000")} << 3 << QStringLiteral("infeasible: the smallest choices need");
         QTest::addRow("missing imatrix") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--measure"), QStringLiteral("imatrix:/nonexistent.dat")} << 3 << QStringLiteral("/nonexistent.dat");
+        QTest::addRow("act on a model the runtime cannot run") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--measure"), QStringLiteral("act")} << 3 << QStringLiteral("needs a model the runtime can run");
+        QTest::addRow("bad image count") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--measure"), QStringLiteral("output:0")} << 3 << QStringLiteral("image count");
+        QTest::addRow("dataset without a runtime measure") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--dataset"), QStringLiteral("/tmp")} << 2 << QStringLiteral("--dataset only applies");
         QTest::addRow("bad measure") << QStringList{a, kExample, QStringLiteral("--target-bpw"), QStringLiteral("4"), QStringLiteral("--measure"), QStringLiteral("kl")} << 3 << QStringLiteral("unknown distortion measure");
     }
     void exitCodes()

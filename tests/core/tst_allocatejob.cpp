@@ -2,6 +2,8 @@
 // new budget only re-solves, cancels, reports errors, and places llama.cpp's mixes correctly.
 #include "allocatejob.h"
 #include "core/error.h"
+#include "document.h"
+#include "sessionio.h"
 #include "modelfixture.h"
 #include "plan/presets.h"
 
@@ -207,6 +209,80 @@ private slots:
         QVERIFY(!without->mixes.front().available);
         QVERIFY(QString::fromStdString(without->mixes.front().unavailable)
                     .contains(QStringLiteral("q4_K is not a candidate")));
+    }
+
+    // Integer candidates add their uniform plans as points: every free tensor in that format.
+    void uniformIntegerMixes()
+    {
+        AllocateJob job(&m_pool);
+        const auto t = run(job, Plan{}, "int4@channel,q8_0,int8@channel");
+        QVERIFY(t);
+        QCOMPARE(t->mixes.size(), std::size_t(4)); // the two llama.cpp mixes, then int4, int8
+        for (int k = 0; k < 2; ++k) {
+            const AllocationMix& mix = t->mixes[std::size_t(2 + k)];
+            const int candidate = k == 0 ? 0 : 2;
+            QCOMPARE(mix.name, "all " + t->table.candidates[std::size_t(candidate)].label);
+            QVERIFY2(mix.available, mix.unavailable.c_str());
+            std::uint64_t bytes = 0;
+            double distortion = 0.0;
+            for (const auto& e : t->table.tensors)
+                for (const auto& o : e.options)
+                    if (o.candidate == candidate) {
+                        bytes += o.bytes;
+                        distortion += o.distortion;
+                    }
+            QCOMPARE(mix.bytes, bytes);
+            QCOMPARE(mix.distortion, distortion);
+            QVERIFY(mix.optimalDistortion <= mix.distortion);
+        }
+    }
+
+    // Costs kept by the document go into the session file and come back with the plan they
+    // were computed for; given to the job, they are reused without computing anything.
+    void costsThroughASession()
+    {
+        Document doc;
+        const QString path = m_dir.filePath(QStringLiteral("m.safetensors"));
+        doc.setModel(m_model, path);
+        const Plan base = doc.planAt(0);
+        AllocateJob job(&m_pool);
+        const char* candidates = "int4@channel,int8@channel";
+        const auto t = run(job, base, candidates);
+        QVERIFY(t);
+        const std::string key = alloc::Measure{}.key();
+        QCOMPARE(t->measureKey, key);
+        const std::vector<std::string> labels{"int4@channel", "int8@channel"};
+        doc.rememberCostTable(alloc::costRecord(*m_model, t->table, key, base.toJson()));
+        doc.rememberCostTable(alloc::costRecord(*m_model, t->table, key, base.toJson()));
+        QCOMPARE(doc.costTables().size(), std::size_t(1)); // the same request replaces
+        // A table for a base plan the document no longer has is not saved.
+        QVERIFY(base.toJson() != kQuantBase().toJson());
+        doc.rememberCostTable(alloc::costRecord(*m_model, t->table, key, kQuantBase().toJson()));
+
+        const QString file = m_dir.filePath(QStringLiteral("s.qscope"));
+        saveSession(file.toStdString(), sessionOf(doc, "test"));
+        const Session s = loadSession(file.toStdString());
+        QCOMPARE(s.costTables.size(), std::size_t(1));
+        auto plans = restoredPlans(s, *m_model, file.toStdString(), true);
+        QCOMPARE(plans.front().costTables.size(), std::size_t(1));
+        QVERIFY(restoredPlans(s, *m_model, file.toStdString(), false).front().costTables.empty());
+        Document reopened;
+        reopened.restore(m_model, path, std::move(plans), 0);
+        const auto* stored = reopened.findCostTable(key, labels, reopened.planAt(0).toJson());
+        QVERIFY(stored);
+
+        AllocateJob fresh(&m_pool); // an empty in-memory cache
+        QSignalSpy ready(&fresh, &AllocateJob::resultReady);
+        fresh.start(m_model, reopened.planAt(0), alloc::parseCandidates(candidates), {},
+                    std::make_shared<const alloc::CostTableRecord>(*stored));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, kTimeoutMs);
+        const auto again = ready.first().at(1).value<AllocationTablePtr>();
+        QCOMPARE(again->table.reused, stored->rows.size());
+        QCOMPARE(again->frontier.size(), t->frontier.size());
+        for (std::size_t i = 0; i < t->frontier.size(); ++i) {
+            QCOMPARE(again->frontier[i].bytes, t->frontier[i].bytes);
+            QCOMPARE(again->frontier[i].distortion, t->frontier[i].distortion);
+        }
     }
 };
 

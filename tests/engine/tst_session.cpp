@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <limits>
 
 using namespace qs;
 using namespace qs::test;
@@ -142,6 +143,19 @@ private slots:
         m_session.plans.push_back({"B, with \"quotes\"", b2.toJson(), outcomes(b2)});
         m_session.plans.push_back({"empty", Plan().toJson(), {}});
         m_session.activePlan = "A";
+        // Allocation costs: the infinite-looking and the tiny distortion must survive exactly.
+        alloc::CostTableRecord costs;
+        costs.measure = "act:512\ndataset fashion-mnist";
+        costs.candidates = {"int4@channel", "int8"};
+        costs.planJson = a.toJson();
+        costs.rows = {{"layer.0.weight", "int4@channel", 1280, 0.5},
+                      {"layer.0.weight", "int8", 2304, 1e-300},
+                      {"layer.1.weight", "int4@channel", 448, 3.25},
+                      {"layer.1.weight", "int8", 832, 0.0}};
+        m_session.costTables.push_back(costs);
+        costs.measure = "mse";
+        costs.rows.resize(1);
+        m_session.costTables.push_back(costs);
     }
 
     void roundTrip()
@@ -204,12 +218,41 @@ private slots:
                 compareHistograms(ga.error, wa.error);
             }
         }
+        QCOMPARE(s.costTables.size(), m_session.costTables.size());
+        for (std::size_t t = 0; t < s.costTables.size(); ++t) {
+            const alloc::CostTableRecord &got = s.costTables[t], &want = m_session.costTables[t];
+            QCOMPARE(got.measure, want.measure);
+            QCOMPARE(got.candidates, want.candidates);
+            QCOMPARE(got.planJson, want.planJson);
+            QCOMPARE(got.rows.size(), want.rows.size());
+            for (std::size_t i = 0; i < got.rows.size(); ++i) {
+                QCOMPARE(got.rows[i].tensor, want.rows[i].tensor);
+                QCOMPARE(got.rows[i].format, want.rows[i].format);
+                QCOMPARE(got.rows[i].bytes, want.rows[i].bytes);
+                QCOMPARE(got.rows[i].distortion, want.rows[i].distortion); // bit for bit
+            }
+        }
         // The fixture covers what it claims to: a calibrated plan, a kept analysed tensor, an
         // integer tensor without analysis, and an error row.
         QVERIFY(s.plans[0].results[0].spec && s.plans[0].results[0].analysis);
         QVERIFY(!s.plans[0].results[2].spec && s.plans[0].results[2].analysis);
         QVERIFY(!s.plans[0].results[3].analysis && !s.plans[0].results[3].quantizable);
         QVERIFY(!s.plans[1].results[1].error.empty());
+    }
+
+    // Files written before cost tables were stored have no '/cost_tables' group.
+    void readsSessionsWithoutCostTables()
+    {
+        const std::string path = tmp("old.qscope");
+        saveSession(path, m_session);
+        editHdf5(path, [](hid_t f) { H5Ldelete(f, "cost_tables", H5P_DEFAULT); });
+        const Session s = loadSession(path);
+        QVERIFY(s.costTables.empty());
+        QCOMPARE(s.plans.size(), m_session.plans.size());
+        Session none = m_session;
+        none.costTables.clear();
+        saveSession(path, none);
+        QVERIFY(loadSession(path).costTables.empty());
     }
 
     void refusesInconsistentSessions_data()
@@ -291,6 +334,17 @@ private slots:
         QTest::addRow("bad plan JSON") << 12 << "plan 'A'";
         QTest::addRow("strings as integers") << 13 << "'/plans/0/name' holds integers";
         QTest::addRow("group is a dataset") << 14 << "'/plans/1' is not a group";
+        QTest::addRow("negative distortion") << 15 << "row 2 of the cost table '/cost_tables/0/' has a distortion";
+        QTest::addRow("cost rows of unequal length")
+            << 16 << "'/cost_tables/0/bytes' has the shape [5], not [4]";
+        QTest::addRow("cost table count lies") << 17 << "says it holds 5 tables but has 2";
+        QTest::addRow("cost formats missing") << 18 << "'/cost_tables/1/format' is missing";
+        QTest::addRow("cost row repeated") << 19 << "repeats 'layer.0.weight' as int4@channel";
+        QTest::addRow("distortion as integers")
+            << 20 << "'/cost_tables/0/distortion' holds integers";
+        QTest::addRow("no candidates") << 21 << "'/cost_tables/0/candidates' is not a list of 1 to";
+        QTest::addRow("cost table base plan") << 22 << "the base plan of the cost table";
+        QTest::addRow("NaN distortion") << 23 << "row 1 of the cost table '/cost_tables/1/' has a";
     }
     void hostileFiles()
     {
@@ -368,6 +422,55 @@ private slots:
             break;
         case 14:
             editHdf5(path, [](hid_t f) { replaceDataset(f, "plans/1", H5T_STD_I32LE, {1}); });
+            break;
+        case 15:
+        case 23:
+            editHdf5(path, [damage](hid_t f) {
+                const char* name =
+                    damage == 15 ? "cost_tables/0/distortion" : "cost_tables/1/distortion";
+                const hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+                std::vector<double> v{0.5, -1.0, 3.25, 0.0};
+                if (damage == 23) v = {std::numeric_limits<double>::quiet_NaN()};
+                H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data());
+                H5Dclose(ds);
+            });
+            break;
+        case 16:
+            editHdf5(path, [](hid_t f) {
+                replaceDataset(f, "cost_tables/0/bytes", H5T_STD_U64LE, {5});
+            });
+            break;
+        case 17:
+            editHdf5(path, [](hid_t f) {
+                const hid_t g = H5Gopen2(f, "cost_tables", H5P_DEFAULT);
+                setIntAttr(g, "count", 5);
+                H5Gclose(g);
+            });
+            break;
+        case 18:
+            editHdf5(path, [](hid_t f) { H5Ldelete(f, "cost_tables/1/format", H5P_DEFAULT); });
+            break;
+        case 19:
+            editHdf5(path, [](hid_t f) {
+                replaceStrings(f, "cost_tables/0/tensor",
+                               {"layer.0.weight", "layer.0.weight", "layer.0.weight",
+                                "layer.1.weight"});
+                replaceStrings(f, "cost_tables/0/format",
+                               {"int4@channel", "int8", "int4@channel", "int8"});
+            });
+            break;
+        case 20:
+            editHdf5(path, [](hid_t f) {
+                replaceDataset(f, "cost_tables/0/distortion", H5T_STD_I64LE, {4});
+            });
+            break;
+        case 21:
+            editHdf5(path, [](hid_t f) { replaceStrings(f, "cost_tables/0/candidates", {}); });
+            break;
+        case 22:
+            editHdf5(path, [](hid_t f) {
+                replaceStrings(f, "cost_tables/0/plan_json", {"{\"default\": 3}"}, true);
+            });
             break;
         default:
             break;

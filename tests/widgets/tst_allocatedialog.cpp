@@ -15,6 +15,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QTemporaryDir>
 
@@ -229,6 +231,49 @@ private slots:
         QVERIFY(!dialog.allocation());
         QCOMPARE(dialog.job()->cacheSize(), 0);
         QVERIFY(!dialog.frontierPlot()->isShowingPlot());
+    }
+
+    // act and output need a model the runtime can run: disabled with the reason otherwise;
+    // on the bundled CNN they compute, and a cancelled run reports nothing.
+    void runtimeMeasures()
+    {
+        Document doc;
+        const QString path = test::writeSmallModel(m_dir.path(), QStringLiteral("r.safetensors"));
+        doc.setModel(openModel(path.toStdString()), path);
+        AllocateDialog dialog(&doc);
+        auto* measure = child<QComboBox>(dialog, "measure");
+        auto* items = qobject_cast<QStandardItemModel*>(measure->model());
+        QVERIFY(items);
+        for (const char* id : {"act", "output"}) {
+            const int i = measure->findData(QLatin1String(id));
+            QVERIFY(i >= 0);
+            QVERIFY(!items->item(i)->isEnabled());
+            QVERIFY(measure->itemData(i, Qt::ToolTipRole)
+                        .toString()
+                        .contains(QLatin1String("not a Keras classifier")));
+        }
+        const QString cnn =
+            QStringLiteral(QS_TEST_DATA "/../../resources/models/fashion-mnist-cnn.h5");
+        if (!QFile::exists(QStringLiteral("/usr/share/datasets/fashion-mnist")))
+            QSKIP("needs Fashion-MNIST");
+        doc.setModel(openModel(cnn.toStdString()), cnn);
+        const int output = measure->findData(QStringLiteral("output"));
+        QVERIFY(items->item(output)->isEnabled());
+        child<QLineEdit>(dialog, "candidatesEdit")->setText(QStringLiteral("int4@channel,int8@channel"));
+        measure->setCurrentIndex(output);
+        QSignalSpy ready(dialog.job(), &AllocateJob::resultReady);
+        dialog.compute();
+        dialog.cancel();
+        QCOMPARE(child<QLabel>(dialog, "statusLabel")->text(), QStringLiteral("Cancelled."));
+        measure->setCurrentIndex(measure->findData(QStringLiteral("act")));
+        dialog.setBudgetBitsPerWeight(6);
+        dialog.compute();
+        QTRY_VERIFY_WITH_TIMEOUT(dialog.allocation().has_value(), kTimeoutMs);
+        QCOMPARE(ready.count(), 1); // the cancelled request delivered nothing
+        QCOMPARE(dialog.table()->table.measure, std::string("act:512"));
+        // The uniform int plans of the candidates are placed on the plot.
+        QCOMPARE(dialog.frontierPlot()->data().mixes.size(), 2);
+        QCOMPARE(doc.costTables().size(), std::size_t(1)); // kept for the session file
     }
 };
 
