@@ -106,14 +106,14 @@ case "${1:-}" in
       # libhdf5_hl leaks a few bytes per file image it opens (tests/fuzz/corpus/README.md).
       # It also spins on some inputs until the 15 s limit on each HDF5 parse stops it, and
       # allocates what a damaged variable-length string declares (up to 4 GiB) when it reads one.
-      leaks=1 timeout=10 rss=2048
-      case "$name" in hdf5 | session | keras_model) leaks=0 timeout=30 rss=4608 ;; esac
+      leaks=1 timeout=10 rss=2048 probe=
+      case "$name" in hdf5 | session | keras_model) leaks=0 timeout=30 rss=4608 probe="$fuzz_build/probe-$name" ;; esac
       # UBSan findings stop the run and leave the input behind, like crashes. A fault in the
       # child process that parses HDF5 first becomes an error, not a crash: such inputs are
       # kept in probe-<name> for triage (tests/fuzz/fuzz_util.h).
-      mkdir -p "$fuzz_build/probe-$name"
+      [ -z "$probe" ] || mkdir -p "$probe"
       # (ASAN_OPTIONS as well as -detect_leaks: LeakSanitizer also checks when the run ends.)
-      QS_FUZZ_PROBE_DIR="$fuzz_build/probe-$name" ASAN_OPTIONS=detect_leaks="$leaks" \
+      QS_FUZZ_PROBE_DIR="$probe" ASAN_OPTIONS=detect_leaks="$leaks" \
       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       "$fuzz_build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -rss_limit_mb="$rss" -timeout="$timeout" \
         -detect_leaks="$leaks" \
@@ -140,11 +140,12 @@ case "${1:-}" in
         [ -n "$skip" ] && exclude=(-E "$skip")
         # Any report fails its test: UBSan stops at the first finding, ASan always does, and
         # LeakSanitizer's exit code fails the test; suppressions only for upstream libraries.
+        # QS_SKIP_HUGE: the 10^9-element case reads 4 GB, minutes under ASan (run plainly by `test`).
         ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0 \
         LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
         UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp" \
-        # QS_SKIP_HUGE: the 10^9-element case reads 4 GB, minutes under ASan (run plainly by `test`).
-        QT_QPA_PLATFORM=offscreen QS_SKIP_HUGE=1 ctest --output-on-failure --timeout 1800 "${exclude[@]}"
+        QT_QPA_PLATFORM=offscreen QS_SKIP_HUGE=1 ctest --output-on-failure --timeout 1800 \
+          --parallel "$jobs" "${exclude[@]}"
         ;;
       tsan)
         # The jobs layer is where QuantScope's threads meet: the app/core suites.

@@ -179,7 +179,10 @@ Partial processUnit(const TensorQuantizer& qz, const MatrixMap& map, std::int64_
                     const TensorViewOptions& o, std::uint64_t sampleLimit, const Control& control)
 {
     Partial p;
-    const auto [cellLo, cellHi] = unitCells(map, qz, u);
+    // Plain variables, not a structured binding: the lambda below uses cellLo, and clang
+    // before 16 (the fuzz build's compiler) cannot capture structured bindings.
+    const auto cellRange = unitCells(map, qz, u);
+    const std::int64_t cellLo = cellRange.first, cellHi = cellRange.second;
     p.firstCell = cellLo;
     p.cells.resize(static_cast<std::size_t>(cellHi - cellLo));
     p.sample = BestK<BySample>(static_cast<std::size_t>(o.samplePoints));

@@ -123,8 +123,18 @@ IdxArray readIdx(const std::string& path, std::uint64_t limit)
         throw Error(path + ": truncated IDX header (" + std::to_string(n) + " dimensions)");
     IdxArray a;
     const std::uint64_t payload = readDims(head + 4, n, a.dims, limit, path);
-    a.values.resize(static_cast<std::size_t>(payload));
-    const std::size_t got = gzReadSome(f.get(), a.values.data(), a.values.size(), path);
+    // The buffer grows as data arrives (16 MiB, then doubling): a short file whose header
+    // declares up to the limit must not make us allocate and zero that much first.
+    constexpr std::size_t kFirstPiece = std::size_t{1} << 24;
+    std::size_t got = 0;
+    while (got < payload) {
+        const std::size_t want = static_cast<std::size_t>(
+            std::min<std::uint64_t>(payload - got, std::max(kFirstPiece, got)));
+        a.values.resize(got + want);
+        const std::size_t read = gzReadSome(f.get(), a.values.data() + got, want, path);
+        got += read;
+        if (read < want) break;
+    }
     if (got < payload)
         throw Error(path + ": truncated IDX data: the header declares " + std::to_string(payload) +
                     " bytes, the file holds " + std::to_string(got));

@@ -206,7 +206,13 @@ Sequential sequentialFromKerasConfig(const std::string& text, const std::string&
 {
     const Json root = Json::parse(text, nullptr, false);
     if (root.is_discarded()) throw Error(where + ": model_config is not valid JSON");
-    const std::string cls = root.value("class_name", std::string());
+    // Every kind is checked before a value is taken: nlohmann's value() and get() throw their
+    // own type_error on a JSON value of another kind.
+    if (!root.is_object()) throw Error(where + ": model_config is not a JSON object");
+    const auto classIt = root.find("class_name");
+    const std::string cls = classIt != root.end() && classIt->is_string()
+                                ? classIt->get<std::string>()
+                                : std::string();
     if (cls != "Sequential")
         throw Error(where + ": the model is a " + (cls.empty() ? std::string("model without a class") : cls) +
                     "; only Sequential models can be run");
@@ -233,6 +239,10 @@ Sequential sequentialFromKerasConfig(const std::string& text, const std::string&
             auto layer = makeLayer(c, shape);
             shape = layer->build(shape);
             model.add(std::move(layer));
+            // Checked layer by layer, so the parameters never grow far past the limit.
+            if (model.parameterCount() > kMaxModelParamValues)
+                c.fail("the model's parameters would hold more than " +
+                       std::to_string(kMaxModelParamValues) + " values, the runtime's limit");
         } catch (const Error& e) {
             const std::string msg = e.what();
             if (msg.rfind(where, 0) == 0) throw;

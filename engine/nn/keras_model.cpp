@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "export/export_detail.h"
 #include "io/hdf5_file.h"
+#include "io/isolated_probe.h"
 #include "io/mapped_file.h"
 #include "nn/keras_config.h"
 
@@ -166,9 +167,7 @@ void readWeights(hid_t root, Sequential& model, const std::string& where)
     }
 }
 
-} // namespace
-
-Sequential loadKerasModel(const std::string& path)
+Sequential loadInProcess(const std::string& path)
 {
     MappedFile file(path);
     h5::Session session;
@@ -181,6 +180,17 @@ Sequential loadKerasModel(const std::string& path)
     Sequential model = sequentialFromKerasConfig(config.front(), path);
     readWeights(f.get(), model, path);
     return model;
+}
+
+} // namespace
+
+Sequential loadKerasModel(const std::string& path)
+{
+    // libhdf5 walks the file's headers, heaps and B-trees itself and can crash or never return
+    // on a damaged file (one spun in H5HG_read reading model_config). As model files and
+    // sessions are, the file is read in a child process first, and here only if that survives.
+    probeInChildProcess(path, "libhdf5", [&] { (void)loadInProcess(path); });
+    return loadInProcess(path);
 }
 
 void saveKerasModel(const Sequential& model, const std::string& path)

@@ -43,7 +43,14 @@ void sumInOrder(const Pass& pass, const std::vector<std::vector<float>>& parts, 
 Shape Layer::build(const Shape& input)
 {
     m_in = input;
-    m_out = outputShapeFor(input);
+    try {
+        m_out = outputShapeFor(input);
+    } catch (const Error& e) {
+        // Errors from below (a parameter too large, a shape that overflows) name the layer too.
+        const std::string msg = e.what();
+        if (msg.rfind("layer '" + m_name + "'", 0) == 0) throw;
+        fail(msg);
+    }
     return m_out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "analysis/executor.h"
+#include "core/error.h"
 #include "nn/tensor.h"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,12 @@ class Rng;
 
 using Json = nlohmann::ordered_json;
 
+// The most values one parameter, and all parameters of a model, may hold (64 MiB and 256 MiB of
+// float32, each as much again for gradients; far above the models the runtime is meant for): a
+// model config that asks for more is refused before it can exhaust memory.
+inline constexpr std::int64_t kMaxParamValues = std::int64_t{1} << 24;
+inline constexpr std::int64_t kMaxModelParamValues = std::int64_t{1} << 26;
+
 // A weight array in Keras layout (Conv2D kernel [kh, kw, in, out], Dense kernel [in, out]).
 // grad is overwritten by each backward pass; non-trainable parameters (batch-norm moving
 // statistics) have no gradient and are left alone by optimisers.
@@ -32,6 +39,10 @@ struct Param
     // layer does not lose its weights.
     void allocate(Shape s)
     {
+        if (const std::int64_t n = shapeNumel(s); n > kMaxParamValues)
+            throw Error("the " + name + " of shape " + shapeToString(s) + " would hold " +
+                        std::to_string(n) + " values, more than the runtime's limit of " +
+                        std::to_string(kMaxParamValues));
         if (s != shape || value.size() != static_cast<std::size_t>(shapeNumel(s))) {
             shape = std::move(s);
             value.assign(static_cast<std::size_t>(shapeNumel(shape)), 0.0f);

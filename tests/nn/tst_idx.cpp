@@ -6,6 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <QTemporaryDir>
+
+#include <sys/resource.h>
+
 using namespace qs;
 using namespace qs::data;
 
@@ -77,6 +81,23 @@ private slots:
     void limitIsEnforcedBeforeAllocation()
     {
         test::expectError([&] { readIdx(idx("images.idx"), 59); }, {"declares more than 59"});
+    }
+
+    void shortFileDeclaringTheLimitAllocatesLittle()
+    {
+        // Found by fuzzing (tests/fuzz/corpus/idx/declares-1gib): a 20-byte file whose header
+        // declares 1024 x 1024 x 1024 bytes, exactly the default limit, made readIdx allocate
+        // and zero 1 GiB before it found the data missing. The buffer now grows as data arrives.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("short.idx").toStdString();
+        test::writeFile(path, std::string("\0\0\x08\x03\0\0\x04\0\0\0\x04\0\0\0\x04\0abcd", 20));
+        test::expectError([&] { readIdx(path); },
+                          {path + ": truncated IDX data", "declares 1073741824 bytes",
+                           "the file holds 4"});
+        rusage usage{};
+        QCOMPARE(getrusage(RUSAGE_SELF, &usage), 0);
+        QVERIFY2(usage.ru_maxrss < 512 * 1024, // KiB
+                 qPrintable(QString("peak RSS %1 KiB").arg(usage.ru_maxrss)));
     }
 
     void imageSet()

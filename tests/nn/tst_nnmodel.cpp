@@ -175,6 +175,11 @@ private slots:
         QTest::addRow("no input shape") << "hdf5/keras2_model.h5" << "batch_input_shape";
         QTest::addRow("weights only") << "hdf5/keras2_weights.h5" << "no 'model_config'";
         QTest::addRow("not hdf5") << "nn/cnn.input.f32" << "";
+        // Found by fuzzing (tests/fuzz/corpus/keras_model/libhdf5-spin): libhdf5 1.10.8 never
+        // returns from H5HG_read on this file's model_config. The loader now reads the file in
+        // a child process first, which is stopped after 15 s.
+        QTest::addRow("libhdf5 never returns")
+            << "hdf5/hostile/keras-model-spin.h5" << "libhdf5 did not finish reading this file within 15 s";
     }
     void brokenFiles()
     {
@@ -209,6 +214,21 @@ private slots:
         test::expectError([&] {
             sequentialFromKerasConfig(withLayer(R"({"class_name": "Conv2DTranspose", "config": {"name": "t"}})"), "f.h5");
         }, {"f.h5: layer 't' (Conv2DTranspose)", "not supported"});
+        // Found by fuzzing (tests/fuzz/corpus/keras_config/not-an-object): JSON that is not an
+        // object made nlohmann's value() throw its own type_error past every handler.
+        for (const char* text : {"2", "[{\"class_name\": \"Sequential\"}]", "\"Sequential\"", "null"})
+            test::expectError([&] { sequentialFromKerasConfig(text, "f.h5"); },
+                              {"f.h5: model_config is not a JSON object"});
+        // (keras_config/huge-dense): a config may ask for any number of units; the kernel was
+        // allocated before the weights were read (1.6 TB here: std::bad_alloc, or for smaller
+        // requests memory exhausted). Parameters above kMaxParamValues are refused.
+        test::expectError([&] {
+            sequentialFromKerasConfig(withLayer(R"({"class_name": "Flatten", "config": {"name": "f"}},
+                {"class_name": "Dense", "config": {"name": "d", "units": 100000000000}})"), "f.h5");
+        }, {"f.h5: layer 'd' (Dense): the kernel of shape [192, 100000000000]", "runtime's limit"});
+        // (keras_config/class-name-not-a-string): a class_name that is not a string did the same.
+        test::expectError([&] { sequentialFromKerasConfig(R"({"class_name": [{"a": 1}]})", "f.h5"); },
+                          {"f.h5: the model is a model without a class", "only Sequential"});
     }
 };
 
