@@ -145,7 +145,7 @@ private slots:
         QSignalSpy opened(w.sessions(), &SessionController::opened);
         QTest::mouseClick(w.findChild<QPushButton*>(QStringLiteral("recoverButton")),
                           Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
         Document* doc = w.document();
         QCOMPARE(QFileInfo(doc->path()).canonicalFilePath(), QFileInfo(kModel).canonicalFilePath());
         QCOMPARE(doc->planCount(), 2);
@@ -160,6 +160,11 @@ private slots:
 
     void openCloseCyclesDoNotGrowMemory()
     {
+#if defined(__SANITIZE_ADDRESS__)
+        // ASan keeps freed blocks in its quarantine and replaces malloc's statistics, so memory
+        // sizes mean nothing here; LeakSanitizer checks this build for leaks instead.
+        QSKIP("memory growth is measured in the plain build");
+#endif
         constexpr int kCycles = 100, kWarmUp = 10;
         Memory warm;
         for (int i = 0; i < kCycles; ++i) {
@@ -167,7 +172,7 @@ private slots:
             w->show();
             QSignalSpy opened(w->document(), &Document::modelOpened);
             w->openFile(kModel);
-            QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+            QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
             QTRY_VERIFY_WITH_TIMEOUT(settled(*w->document()), kTimeoutMs);
             w->close();
             w.reset();

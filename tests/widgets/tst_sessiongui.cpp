@@ -53,7 +53,7 @@ private:
     {
         QSignalSpy opened(w.document(), &Document::modelOpened);
         w.openFile(m_model);
-        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
         QTRY_VERIFY_WITH_TIMEOUT(settled(*w.document()), kTimeoutMs);
     }
 
@@ -84,7 +84,7 @@ private slots:
         auto w = window();
         QSignalSpy opened(w->sessions(), &SessionController::opened);
         w->openFile(path); // as File > Open or the command line do
-        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
         Document* doc = w->document();
         QCOMPARE(doc->planCount(), 2);
         QCOMPARE(doc->planName(1), QStringLiteral("B"));
@@ -116,7 +116,7 @@ private slots:
         auto w = window();
         QSignalSpy opened(w->sessions(), &SessionController::opened);
         w->openFile(path);
-        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
         QVERIFY(w->errorDialog());
         QVERIFY(w->errorDialog()->text().contains(QStringLiteral("changed on disk")));
         QTRY_VERIFY_WITH_TIMEOUT(settled(*w->document()), kTimeoutMs);
@@ -148,7 +148,7 @@ private slots:
         QSignalSpy opened(w->sessions(), &SessionController::opened);
         QTest::mouseClick(w->findChild<QPushButton*>(QStringLiteral("recoverButton")),
                           Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.size(), 1, kTimeoutMs);
         QCOMPARE(w->document()->precision(0)->format, std::string("fp16"));
         QVERIFY(w->sessions()->path().isEmpty()); // Save asks where, not over the autosave
         // The recovered work is this window's autosave now: not offered twice, not lost.
@@ -163,7 +163,7 @@ private slots:
         QCOMPARE(again->sessions()->orphanedAutosaves().size(), 1);
         QSignalSpy reopened(again->sessions(), &SessionController::opened);
         again->sessions()->recoverAction()->trigger();
-        QTRY_COMPARE_WITH_TIMEOUT(reopened.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(reopened.size(), 1, kTimeoutMs);
         QVERIFY(again->sessions()->save(m_dir.filePath(QStringLiteral("recovered.qscope"))));
         QVERIFY(!again->sessions()->hasUnsavedWork());
         again->close();
