@@ -315,6 +315,7 @@ private:
             overflow = overflow || __builtin_mul_overflow(numel, shape[a], &numel) ||
                        __builtin_mul_overflow(shape[a] - 1, stride[a], &reach) ||
                        __builtin_add_overflow(extent, reach, &extent);
+            if (overflow) break; // reported below; `expected` must not overflow meanwhile
             if (shape[a] != 1 && stride[a] != expected) contiguous = false;
             expected *= shape[a]; // cannot overflow while numel does not
         }

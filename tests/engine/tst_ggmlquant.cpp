@@ -331,7 +331,7 @@ private slots:
     void nonFiniteInputs()
     {
         std::vector<float> x(256, -1.0f);
-        for (std::size_t i = 0; i < x.size(); i += 3) {
+        for (std::size_t i = 0; i + 1 < x.size(); i += 3) {
             x[i] = std::numeric_limits<float>::quiet_NaN();
             x[i + 1] = std::numeric_limits<float>::infinity();
         }
