@@ -34,24 +34,31 @@ std::string trim(std::string_view s)
 template <typename Weights>
 double weightedError(TensorQuantizer& qz, const Weights& w, const Control& control)
 {
-    qz.computeScales(control);
+    // Nothing here needs the tensor-wide statistics: where the groups allow, each unit's
+    // scales are found right before it (no per-group memory, and calibration runs once).
+    const bool stream = qz.canStreamScales();
+    if (!stream) qz.computeScales(control);
     constexpr float inf = std::numeric_limits<float>::infinity();
-    double total = 0.0;
-    for (std::int64_t u = 0; u < qz.numUnits(); ++u) {
+    std::vector<double> sums(static_cast<std::size_t>(qz.numUnits()), 0.0);
+    control.run(qz.numUnits(), [&](std::int64_t u) {
+        const UnitScales scales = stream ? qz.scalesOfUnit(u, control) : UnitScales{};
         double sum = 0.0;
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             float xbuf[TensorQuantizer::kChunk], d[TensorQuantizer::kChunk];
             const float* x = qz.source().view(c, j, n, xbuf);
-            qz.roundtrip(c, j, x, n, d, nullptr);
+            qz.roundtrip(c, j, x, n, d, nullptr, stream ? &scales : nullptr);
             for (std::int64_t k = 0; k < n; ++k) {
                 if (!(std::fabs(x[k]) < inf)) continue; // NaN and Inf take no part, as in mse
                 const double e = x[k] - d[k];
                 sum += w.at(qz.source().memoryIndex(c, j + k)) * e * e;
             }
         });
+        sums[static_cast<std::size_t>(u)] = sum;
+    });
+    double total = 0.0;
+    for (const double sum : sums) // unit order: the same total for any thread count
         total += sum;
-    }
     return total;
 }
 

@@ -61,8 +61,7 @@ double errorBound(const TensorQuantizer& qz)
         break;
     case FormatKind::IntSymmetric:
     case FormatKind::IntAffine:
-        for (const auto& p : qz.params())
-            bound = std::max(bound, 0.5 * static_cast<double>(p.scale));
+        bound = 0.5 * static_cast<double>(qz.maxScale());
         break;
     // The largest rounding error is half the spacing in the top binade (relative to amax).
     case FormatKind::Fp8E4M3:
@@ -212,7 +211,13 @@ private:
 
 TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bins)
 {
-    qz.computeScales(control);
+    // The bins need the tensor's range (and largest scale) before pass 2; the groups'
+    // parameters are kept for the whole tensor only when they cannot be found unit by unit.
+    const bool stream = qz.streamsScales();
+    if (stream)
+        qz.computeStatsByUnit(control);
+    else
+        qz.computeScales(control);
     TensorAnalysis r;
     r.minValue = qz.minValue();
     r.maxValue = qz.maxValue();
@@ -237,21 +242,22 @@ TensorAnalysis analyzeTensor(TensorQuantizer& qz, const Control& control, int bi
     const std::size_t nb = static_cast<std::size_t>(bins);
     control.run(units, [&](std::int64_t u) {
         UnitAccumulator acc(valueBins, errorBins, nb);
+        const UnitScales unitScales = stream ? qz.scalesOfUnit(u, control) : UnitScales{};
+        const UnitScales* scales = stream ? &unitScales : nullptr;
         float xbuf[kChunk], d[kChunk];
         std::uint64_t bytes = 0;
         qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
             control.checkCancelled();
             const float* x = qz.source().view(c, j, n, xbuf);
             bytes += qz.source().storedBytes(n);
+            qz.roundtrip(c, j, x, n, d, nullptr, scales);
             if (!scaled) {
-                qz.roundtrip(c, j, x, n, d, nullptr);
                 acc.add(x, d, n, 0.0);
                 return;
             }
-            qz.roundtrip(c, j, x, n, d, nullptr);
             qz.forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-                acc.add(x + k, d + k, m,
-                        integer ? static_cast<double>(qz.groupParams(g).inv) : 0.0);
+                const ScaleParams& p = scales ? (*scales)[g] : qz.groupParams(g);
+                acc.add(x + k, d + k, m, integer ? static_cast<double>(p.inv) : 0.0);
             });
         });
         partial[static_cast<std::size_t>(u)] = acc.finish(integer);

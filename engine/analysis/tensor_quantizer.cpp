@@ -137,6 +137,31 @@ UnitRanges rangesOfUnit(const TensorQuantizer& qz, std::int64_t u, const Control
     return r;
 }
 
+// The range of values [a, b) of channel c that lie in work unit u, added in the runs
+// rangesOfUnit(u) adds them in (cut where u's chunks are cut): the same RangeStat, bit for bit.
+RangeStat rangeOfPiece(const TensorQuantizer& qz, std::int64_t u, std::int64_t a, std::int64_t b,
+                       const Control& control)
+{
+    constexpr std::int64_t kChunk = TensorQuantizer::kChunk;
+    const std::int64_t L = qz.source().perChannel(), c = a / L;
+    const std::int64_t start = std::max(u * TensorQuantizer::kUnit, c * L); // a chunk starts here
+    RangeStat r;
+    float x[kChunk];
+    for (std::int64_t e = a; e < b;) {
+        control.checkCancelled();
+        const std::int64_t next = std::min(b, start + ((e - start) / kChunk + 1) * kChunk);
+        const std::int64_t n = next - e, j = e - c * L;
+        const void* values = qz.source().directF32(c, j, n);
+        if (!values) {
+            qz.source().read(c, j, n, x);
+            values = x;
+        }
+        r.add(values, n);
+        e = next;
+    }
+    return r;
+}
+
 } // namespace
 
 std::optional<Rounding> parseRounding(std::string_view text)
@@ -193,13 +218,15 @@ void TensorQuantizer::forEachChunk(
     }
 }
 
-bool TensorQuantizer::scalesPerUnit() const
+bool TensorQuantizer::calibrates() const
 {
     const Format& f = *m_spec.format;
-    if (!f.scaled()) return false;
     const Calibration& cal = m_spec.calibration;
-    if (f.integer() && cal.method != Calibration::Method::MinMax && cal.appliesTo(f.affine()))
-        return false;
+    return f.integer() && cal.method != Calibration::Method::MinMax && cal.appliesTo(f.affine());
+}
+
+bool TensorQuantizer::groupsWithinUnits() const
+{
     const std::int64_t L = m_source.perChannel();
     if (L == 0) return false;
     for (std::int64_t u = 1; u < numUnits(); ++u)
@@ -207,12 +234,33 @@ bool TensorQuantizer::scalesPerUnit() const
     return true;
 }
 
+bool TensorQuantizer::scalesPerUnit() const
+{
+    return m_spec.format->scaled() && !calibrates() && groupsWithinUnits();
+}
+
+// A tensor of one unit has nothing to save (its groups are the unit's), and keeps params() for
+// the callers that show its scales. Groups that cross a unit boundary are read again by both
+// units (see scalesOfUnit): allowed while that costs at most a few percent of a unit.
+bool TensorQuantizer::canStreamScales() const
+{
+    return m_spec.format->scaled() && numUnits() > 1 &&
+           (m_groupSize <= kStreamedGroup || groupsWithinUnits());
+}
+
+// Streaming scans each unit's range a second time (analysis: about 7% slower) and calibrates
+// every group twice; below kKeptGroups, keeping the groups is worth its memory.
+bool TensorQuantizer::streamsScales() const
+{
+    return canStreamScales() && numGroups() > kKeptGroups;
+}
+
 void TensorQuantizer::beginUnitScales()
 {
     m_params.assign(static_cast<std::size_t>(std::max<std::int64_t>(numGroups(), 0)),
                     ScaleParams{});
     m_calibratedGroups = m_nanCount = m_infCount = 0;
-    m_min = m_max = 0.0f;
+    m_min = m_max = m_maxScale = 0.0f;
 }
 
 void TensorQuantizer::unitScales(std::int64_t u, const Control& control)
@@ -226,6 +274,93 @@ void TensorQuantizer::unitScales(std::int64_t u, const Control& control)
         m_params[static_cast<std::size_t>(r.firstGroup) + k] =
             rangeParams(m_spec, any ? g.mn : 0.0f, any ? g.mx : 0.0f);
     }
+}
+
+UnitScales TensorQuantizer::scalesOfUnit(std::int64_t u, const Control& control) const
+{
+    // The same scan and the same parameter rules as computeScales, so the parameters are
+    // bit-identical. A group that crosses into the previous or the next unit gets the range
+    // of its piece there added, in unit order as computeScales merges it; the unit's own
+    // statistics count only its own pieces, and its calibrated groups only those that start
+    // in it, so that merging the units counts every value and group once.
+    const UnitRanges r = rangesOfUnit(*this, u, control, true);
+    const std::int64_t L = m_source.perChannel();
+    const std::int64_t first = u * kUnit, end = std::min(m_source.numel(), first + kUnit);
+    UnitScales s;
+    s.firstGroup = r.firstGroup;
+    s.params.resize(r.groups.size());
+    RangeStat all;
+    std::int64_t ownFirst = 0; // params[ownFirst...] are of groups that start in this unit
+    for (std::size_t k = 0; k < r.groups.size(); ++k) {
+        all.merge(r.groups[k]);
+        const std::int64_t g = r.firstGroup + static_cast<std::int64_t>(k);
+        const std::int64_t c = g / m_groupsPerChannel, j = (g % m_groupsPerChannel) * m_groupSize;
+        const std::int64_t a = c * L + j, b = c * L + std::min(j + m_groupSize, L);
+        RangeStat whole;
+        if (a < first) {
+            whole.merge(rangeOfPiece(*this, u - 1, a, first, control));
+            ownFirst = 1;
+        }
+        whole.merge(r.groups[k]);
+        if (b > end) whole.merge(rangeOfPiece(*this, u + 1, end, b, control));
+        const bool any = whole.mn <= whole.mx;
+        s.params[k] = rangeParams(m_spec, any ? whole.mn : 0.0f, any ? whole.mx : 0.0f);
+    }
+    s.min = all.mn;
+    s.max = all.mx;
+    s.nans = all.nans;
+    s.infs = all.infs;
+    if (calibrates()) {
+        std::vector<float> x;
+        for (std::size_t k = 0; k < s.params.size(); ++k) {
+            control.checkCancelled();
+            if (calibrateOne(s.firstGroup + static_cast<std::int64_t>(k), x, s.params[k]) &&
+                static_cast<std::int64_t>(k) >= ownFirst)
+                ++s.calibrated;
+        }
+    }
+    return s;
+}
+
+void TensorQuantizer::computeStatsByUnit(const Control& control)
+{
+    if (!canStreamScales()) throw Error("internal: this tensor's scales cannot be streamed");
+    struct UnitStat
+    {
+        RangeStat range;
+        std::int64_t calibrated = 0;
+        float maxScale = 0;
+    };
+    const std::int64_t units = numUnits();
+    std::vector<UnitStat> stats(static_cast<std::size_t>(units));
+    control.run(units, [&](std::int64_t u) {
+        const UnitScales s = scalesOfUnit(u, control);
+        UnitStat& st = stats[static_cast<std::size_t>(u)];
+        st.range = RangeStat{s.min, s.max, s.nans, s.infs};
+        st.calibrated = s.calibrated;
+        for (const ScaleParams& p : s.params)
+            st.maxScale = std::max(st.maxScale, p.scale);
+        if (control.progress) {
+            const std::int64_t n = std::min(kUnit, m_source.numel() - u * kUnit);
+            control.progress(m_source.storedBytes(n) / 2);
+        }
+    });
+    // In unit order, as computeScales merges: the same extremes (down to the sign of a zero)
+    // for any thread count.
+    RangeStat all;
+    m_calibratedGroups = 0;
+    m_maxScale = 0.0f;
+    for (const UnitStat& st : stats) {
+        all.merge(st.range);
+        m_calibratedGroups += st.calibrated;
+        m_maxScale = std::max(m_maxScale, st.maxScale);
+    }
+    const bool finite = all.mn <= all.mx;
+    m_nanCount = all.nans;
+    m_infCount = all.infs;
+    m_min = finite ? all.mn : 0.0f;
+    m_max = finite ? all.mx : 0.0f;
+    std::vector<ScaleParams>().swap(m_params);
 }
 
 void TensorQuantizer::computeScales(const Control& control)
@@ -259,49 +394,57 @@ void TensorQuantizer::computeScales(const Control& control)
 
     m_params.assign(static_cast<std::size_t>(std::max<std::int64_t>(groups, 0)), ScaleParams{});
     m_calibratedGroups = 0;
+    m_maxScale = 0.0f;
     if (!perGroup) return;
     for (std::size_t g = 0; g < groupStat.size(); ++g) {
         const RangeStat& r = groupStat[g];
         const bool any = r.mn <= r.mx; // false when a group holds no finite value
         m_params[g] = rangeParams(m_spec, any ? r.mn : 0.0f, any ? r.mx : 0.0f);
     }
-    const Calibration& cal = m_spec.calibration;
-    if (m_spec.format->integer() && cal.method != Calibration::Method::MinMax &&
-        cal.appliesTo(m_spec.format->affine()))
-        calibrate(control);
+    if (calibrates()) calibrate(control);
+    for (const ScaleParams& p : m_params)
+        m_maxScale = std::max(m_maxScale, p.scale);
 }
 
 void TensorQuantizer::calibrate(const Control& control)
 {
     // A second pass reads each group whole (calibration looks at all its values together);
     // tasks take about kUnit values' worth of groups so that small groups are batched.
-    const Format& f = *m_spec.format;
-    const bool fp16Scale = m_spec.granularity.kind == Granularity::Kind::Group;
-    const std::int64_t groups = numGroups(), L = m_source.perChannel();
+    const std::int64_t groups = numGroups();
     const std::int64_t batch = std::max<std::int64_t>(1, kUnit / m_groupSize);
     std::vector<char> changed(static_cast<std::size_t>(groups), 0);
     control.run((groups + batch - 1) / batch, [&](std::int64_t b) {
-        std::vector<float> x(static_cast<std::size_t>(std::min(m_groupSize, L)));
+        std::vector<float> x;
         for (std::int64_t g = b * batch; g < std::min(groups, (b + 1) * batch); ++g) {
             control.checkCancelled();
-            const std::int64_t c = g / m_groupsPerChannel;
-            const std::int64_t j = (g % m_groupsPerChannel) * m_groupSize;
-            const std::int64_t n = std::min(m_groupSize, L - j);
-            for (std::int64_t k = 0; k < n; k += kChunk)
-                m_source.read(c, j + k, std::min(kChunk, n - k), x.data() + k);
-            const CalibratedGroup r =
-                calibrateGroup(m_spec.calibration, x.data(), n, f.qmax, f.affine(), fp16Scale);
-            if (r.changed) {
-                m_params[static_cast<std::size_t>(g)] = r.params;
+            if (calibrateOne(g, x, m_params[static_cast<std::size_t>(g)]))
                 changed[static_cast<std::size_t>(g)] = 1;
-            }
         }
     });
     m_calibratedGroups = std::count(changed.begin(), changed.end(), 1);
 }
 
+// Replaces p by group g's calibrated parameters when calibration changes them (true); x is
+// scratch space for the group's values.
+bool TensorQuantizer::calibrateOne(std::int64_t g, std::vector<float>& x, ScaleParams& p) const
+{
+    const Format& f = *m_spec.format;
+    const bool fp16Scale = m_spec.granularity.kind == Granularity::Kind::Group;
+    const std::int64_t L = m_source.perChannel();
+    const std::int64_t c = g / m_groupsPerChannel;
+    const std::int64_t j = (g % m_groupsPerChannel) * m_groupSize;
+    const std::int64_t n = std::min(m_groupSize, L - j);
+    x.resize(static_cast<std::size_t>(std::min(m_groupSize, L)));
+    for (std::int64_t k = 0; k < n; k += kChunk)
+        m_source.read(c, j + k, std::min(kChunk, n - k), x.data() + k);
+    const CalibratedGroup r =
+        calibrateGroup(m_spec.calibration, x.data(), n, f.qmax, f.affine(), fp16Scale);
+    if (r.changed) p = r.params;
+    return r.changed;
+}
+
 void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n,
-                                float* d, float* codes) const
+                                float* d, float* codes, const UnitScales* scales) const
 {
     const Format& f = *m_spec.format;
     switch (f.kind) {
@@ -338,7 +481,7 @@ void TensorQuantizer::roundtrip(std::int64_t c, std::int64_t j, const float* x, 
         float qbuf[kChunk];
         float* q = codes ? codes : qbuf;
         forEachGroupRun(c, j, n, [&](std::int64_t k, std::int64_t m, std::int64_t g) {
-            const ScaleParams& p = groupParams(g);
+            const ScaleParams& p = scales ? (*scales)[g] : groupParams(g);
             if (f.integer()) {
                 integerCodes(x + k, m, p, c * m_source.perChannel() + j + k, q + k);
                 const float s = p.scale, zp = zeroValue(p);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 namespace qs {
@@ -38,6 +39,24 @@ struct QuantSpec
     }
 };
 
+// The parameters of the scale groups one work unit touches, with what the unit's own values
+// add to the tensor-wide statistics (TensorQuantizer::scalesOfUnit).
+struct UnitScales
+{
+    std::int64_t firstGroup = 0;
+    std::vector<ScaleParams> params; // of groups firstGroup, firstGroup + 1, ...
+    // The unit's finite range (min > max when it has none), its NaN and infinite values, and
+    // its groups whose calibrated parameters replaced min-max's.
+    float min = std::numeric_limits<float>::infinity();
+    float max = -std::numeric_limits<float>::infinity();
+    std::int64_t nans = 0, infs = 0, calibrated = 0;
+
+    const ScaleParams& operator[](std::int64_t g) const
+    {
+        return params[static_cast<std::size_t>(g - firstGroup)];
+    }
+};
+
 // Splits the tensor's logical index space into fixed work units (independent of the thread
 // count), computes each scale group's parameters (pass 1), then maps values to the values the
 // quantized model computes with (pass 2, per chunk).
@@ -46,6 +65,10 @@ class TensorQuantizer
 public:
     static constexpr std::int64_t kChunk = 2048;                 // values converted at once
     static constexpr std::int64_t kUnit = std::int64_t{1} << 18; // values per work unit
+    // The largest group that streamed scales allow across a unit boundary.
+    static constexpr std::int64_t kStreamedGroup = kUnit / 32;
+    // Up to this many groups (some 64 MiB of statistics) analysis keeps rather than streams.
+    static constexpr std::int64_t kKeptGroups = std::int64_t{1} << 20;
 
     TensorQuantizer(std::span<const std::byte> data, const TensorInfo& info, const QuantSpec& spec);
 
@@ -66,12 +89,29 @@ public:
     bool scalesPerUnit() const;
     void beginUnitScales();
     void unitScales(std::int64_t u, const Control& control);
+    // Analysis need not hold every group's parameters either. When canStreamScales() (several
+    // work units; groups each inside one unit or of at most kStreamedGroup values; any
+    // calibration), computeStatsByUnit() can replace computeScales(): it finds the range,
+    // NaN/Inf counts, calibrated groups and largest scale unit by unit and keeps no group's
+    // parameters (params() stays empty), so memory follows the units in flight instead of the
+    // number of groups (about 64 bytes a group otherwise: 1 GB for nf4 on 10^9 values). Each
+    // unit's parameters are then found again, identical, by scalesOfUnit(u) right before its
+    // pass 2, and handed to roundtrip(). That scans each unit twice and calibrates each group
+    // twice (pass 2's error bins need the largest calibrated scale first), so streamsScales(),
+    // the analysis' choice, streams only tensors of more than kKeptGroups groups.
+    bool canStreamScales() const;
+    bool streamsScales() const;
+    void computeStatsByUnit(const Control& control);
+    UnitScales scalesOfUnit(std::int64_t u, const Control& control) const;
     float minValue() const { return m_min; }
     float maxValue() const { return m_max; }
-    // NaN and infinite values seen by computeScales (not part of the range or any scale).
+    // NaN and infinite values seen by computeScales or computeStatsByUnit (not part of the
+    // range or any scale).
     std::int64_t nanCount() const { return m_nanCount; }
     std::int64_t infCount() const { return m_infCount; }
     const std::vector<ScaleParams>& params() const { return m_params; }
+    // The largest group scale (0 without groups), after computeScales or computeStatsByUnit.
+    float maxScale() const { return m_maxScale; }
     // Groups whose calibrated parameters replaced min-max's (0 under minmax).
     std::int64_t calibratedGroups() const { return m_calibratedGroups; }
     const ScaleParams& groupParams(std::int64_t g) const
@@ -97,9 +137,10 @@ public:
     }
 
     // Pass 2 on one chunk: d = dequantize(quantize(x)); the codes (as floats) are written too
-    // when `codes` is not null.
+    // when `codes` is not null. The groups' parameters come from `scales` (the chunk's unit's,
+    // from scalesOfUnit) when given, else from params().
     void roundtrip(std::int64_t c, std::int64_t j, const float* x, std::int64_t n, float* d,
-                   float* codes) const;
+                   float* codes, const UnitScales* scales = nullptr) const;
 
     // Integer codes (as floats) of n values of one group whose first logical index is `first`
     // (stochastic rounding draws from it), with the spec's rounding and zero point.
@@ -115,7 +156,11 @@ private:
     std::int64_t m_groupSize = 1, m_groupsPerChannel = 0;
     float m_min = 0, m_max = 0;
     std::int64_t m_nanCount = 0, m_infCount = 0, m_calibratedGroups = 0;
+    float m_maxScale = 0;
+    bool calibrates() const;
+    bool groupsWithinUnits() const;
     void calibrate(const Control& control);
+    bool calibrateOne(std::int64_t g, std::vector<float>& x, ScaleParams& p) const;
     std::vector<ScaleParams> m_params;
 };
 

@@ -176,9 +176,11 @@ std::pair<std::int64_t, std::int64_t> unitCells(const MatrixMap& map, const Tens
 }
 
 Partial processUnit(const TensorQuantizer& qz, const MatrixMap& map, std::int64_t u,
-                    const TensorViewOptions& o, std::uint64_t sampleLimit, const Control& control)
+                    const TensorViewOptions& o, std::uint64_t sampleLimit, const Control& control,
+                    bool stream)
 {
     Partial p;
+    const UnitScales unitScales = stream ? qz.scalesOfUnit(u, control) : UnitScales{};
     // Plain variables, not a structured binding: the lambda below uses cellLo, and clang
     // before 16 (the fuzz build's compiler) cannot capture structured bindings.
     const auto cellRange = unitCells(map, qz, u);
@@ -193,7 +195,7 @@ Partial processUnit(const TensorQuantizer& qz, const MatrixMap& map, std::int64_
     qz.forEachChunk(u, [&](std::int64_t c, std::int64_t j, std::int64_t n) {
         control.checkCancelled();
         const float* x = qz.source().view(c, j, n, xbuf);
-        qz.roundtrip(c, j, x, n, d, nullptr);
+        qz.roundtrip(c, j, x, n, d, nullptr, stream ? &unitScales : nullptr);
         bytes += qz.source().storedBytes(n);
         for (std::int64_t k = 0; k < n; ++k) {
             // Non-finite originals are left out of every view, as out of the metrics.
@@ -265,7 +267,11 @@ TensorViews computeTensorViews(TensorQuantizer& qz, const TensorInfo& info, cons
     if (o.samplePoints < 0 || o.largestErrors < 0 || o.extremeValues < 0)
         throw Error("scatter sample sizes must not be negative");
 
-    qz.computeScales(control);
+    const bool stream = qz.streamsScales(); // as analyzeTensor: no parameters kept per group
+    if (stream)
+        qz.computeStatsByUnit(control);
+    else
+        qz.computeScales(control);
     TensorViews r;
     r.name = info.name;
     r.shape = info.shape;
@@ -297,7 +303,8 @@ TensorViews computeTensorViews(TensorQuantizer& qz, const TensorInfo& info, cons
                                         : std::numeric_limits<std::uint64_t>::max();
         std::vector<Partial> parts(static_cast<std::size_t>(count));
         control.run(count, [&](std::int64_t i) {
-            parts[static_cast<std::size_t>(i)] = processUnit(qz, map, b + i, o, limit, control);
+            parts[static_cast<std::size_t>(i)] =
+                processUnit(qz, map, b + i, o, limit, control, stream);
         });
         for (const Partial& p : parts) { // unit order: identical sums for any thread count
             for (std::size_t i = 0; i < p.cells.size(); ++i)

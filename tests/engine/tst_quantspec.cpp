@@ -9,7 +9,9 @@
 
 #include <QtTest>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 using namespace qs;
 
@@ -148,6 +150,119 @@ private slots:
         dequantizeTensor(ref, want.data(), Control{});
         decodeTensor(enc, qz, got.data(), Control{});
         QVERIFY(std::memcmp(want.data(), got.data(), want.size() * 4) == 0);
+    }
+
+    // Analysis finds each unit's scales right before its pass 2 instead of keeping every
+    // group's: the statistics and every group's parameters must equal the tensor-wide pass's.
+    void streamedScalesMatchTheTensorPass_data()
+    {
+        QTest::addColumn<QString>("format");
+        QTest::addColumn<QString>("granularity");
+        QTest::addColumn<QString>("calibration");
+        QTest::addColumn<qint64>("cols");
+        QTest::newRow("int8 channel") << "int8"
+                                      << "channel"
+                                      << "minmax" << qint64(4096);
+        QTest::newRow("uint4 group:128 mse") << "uint4"
+                                             << "group:128"
+                                             << "mse" << qint64(4096);
+        QTest::newRow("uint4 group:64 hqq") << "uint4"
+                                            << "group:64"
+                                            << "hqq" << qint64(3072);
+        QTest::newRow("int4 group:32 percentile") << "int4"
+                                                  << "group:32"
+                                                  << "percentile:99" << qint64(4096);
+        QTest::newRow("fp8_e4m3 group:64") << "fp8_e4m3"
+                                           << "group:64"
+                                           << "minmax" << qint64(4096);
+        QTest::newRow("nf4") << "nf4"
+                             << "group:64"
+                             << "minmax" << qint64(8192);
+        QTest::newRow("mxfp4") << "mxfp4"
+                               << "tensor"
+                               << "minmax" << qint64(8192);
+        // Rows that are not whole groups, or units that start inside a group: a group can
+        // cross into the next unit.
+        QTest::newRow("int8 channel across units") << "int8"
+                                                   << "channel"
+                                                   << "minmax" << qint64(5000);
+        QTest::newRow("int8 group:16 across units") << "int8"
+                                                    << "group:16"
+                                                    << "minmax" << qint64(3500);
+        QTest::newRow("uint4 group:100 hqq across units") << "uint4"
+                                                          << "group:100"
+                                                          << "hqq" << qint64(5000);
+        QTest::newRow("int4 group:48 mse across units") << "int4"
+                                                        << "group:48"
+                                                        << "mse" << qint64(5000);
+        QTest::newRow("fp8_e4m3 group:128 across units") << "fp8_e4m3"
+                                                         << "group:128"
+                                                         << "minmax" << qint64(10000);
+    }
+    void streamedScalesMatchTheTensorPass()
+    {
+        QFETCH(QString, format);
+        QFETCH(QString, granularity);
+        QFETCH(QString, calibration);
+        QFETCH(qint64, cols);
+        const Shape s{100, cols};
+        auto x = weights(s, 8);
+        const float inf = std::numeric_limits<float>::infinity();
+        x[5] = std::numeric_limits<float>::quiet_NaN();
+        x[70000] = inf;
+        x[300001] = -inf;
+        std::fill(x.begin() + 131072, x.begin() + 131072 + 256, std::nanf("")); // NaN groups
+        x[200000] = -0.0f;
+        const TensorInfo info = test::f32Info("t", s);
+        const QuantSpec sp = spec(format.toLatin1().constData(), granularity.toLatin1().constData(),
+                                  calibration.toLatin1().constData());
+        TensorQuantizer qz(bytesOf(x), info, sp);
+        QVERIFY(qz.numUnits() > 1);
+        QVERIFY(qz.canStreamScales());
+        QVERIFY(!qz.streamsScales()); // analysis keeps this few groups (see kKeptGroups)
+        test::ThreadExecutor ex(2);
+        Control parallel;
+        parallel.executor = &ex;
+        qz.computeStatsByUnit(parallel);
+        QVERIFY(qz.params().empty());
+
+        TensorQuantizer ref(bytesOf(x), info, sp);
+        ref.computeScales(Control{});
+        QCOMPARE(test::bits(qz.minValue()), test::bits(ref.minValue()));
+        QCOMPARE(test::bits(qz.maxValue()), test::bits(ref.maxValue()));
+        QCOMPARE(qz.nanCount(), ref.nanCount());
+        QCOMPARE(qz.infCount(), ref.infCount());
+        QCOMPARE(qz.calibratedGroups(), ref.calibratedGroups());
+        QCOMPARE(test::bits(qz.maxScale()), test::bits(ref.maxScale()));
+        QCOMPARE(qz.calibratedGroups() > 0, calibration != QLatin1String("minmax"));
+        // The units' groups cover the tensor's in order; a group that crosses a unit boundary
+        // is in both units, with the same parameters.
+        std::int64_t next = 0;
+        bool shared = false;
+        for (std::int64_t u = 0; u < qz.numUnits(); ++u) {
+            const UnitScales us = qz.scalesOfUnit(u, Control{});
+            QVERIFY(us.firstGroup == next || us.firstGroup == next - 1);
+            shared = shared || us.firstGroup < next;
+            for (std::size_t k = 0; k < us.params.size(); ++k)
+                QCOMPARE(us.params[k], ref.params()[static_cast<std::size_t>(us.firstGroup) + k]);
+            next = us.firstGroup + static_cast<std::int64_t>(us.params.size());
+        }
+        QCOMPARE(next, ref.numGroups());
+        QCOMPARE(shared, QByteArray(QTest::currentDataTag()).contains("across"));
+    }
+
+    void streamedScalesNeedSmallOrAlignedGroups()
+    {
+        // Channels of 10^5 values: more than kStreamedGroup, and 2^18 % 10^5 != 0.
+        const auto x = weights({8, 100000}, 1);
+        const TensorInfo wide = test::f32Info("t", {8, 100000});
+        QVERIFY(!TensorQuantizer(bytesOf(x), wide, spec("int8", "channel")).canStreamScales());
+        QVERIFY(TensorQuantizer(bytesOf(x), wide, spec("int8", "group:32")).canStreamScales());
+        // One scale for the tensor, or one work unit: nothing to save.
+        QVERIFY(!TensorQuantizer(bytesOf(x), wide, spec("int8", "tensor")).canStreamScales());
+        const auto y = weights({64, 64}, 1);
+        const TensorInfo small = test::f32Info("t", {64, 64});
+        QVERIFY(!TensorQuantizer(bytesOf(y), small, spec("int8", "group:32")).canStreamScales());
     }
 
     // Outputs of 8 MiB and more are written with streaming stores: same values.
