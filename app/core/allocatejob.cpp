@@ -3,10 +3,10 @@
 #include "core/error.h"
 #include "formats/format.h"
 #include "plan/presets.h"
+#include "pooltask.h"
 #include "qtexecutor.h"
 
 #include <QPromise>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
 #include <limits>
@@ -250,8 +250,9 @@ quint64 AllocateJob::start(std::shared_ptr<const Model> model, const Plan& plan,
     m_shared = std::make_shared<Shared>();
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
-    auto future = QtConcurrent::run(pool, [model, plan, candidates, measure, shared, pool,
-                                           stored](QPromise<AllocationTablePtr>& promise) {
+    auto future = runTask<AllocationTablePtr>(pool, [model, plan, candidates, measure, shared,
+                                                     pool,
+                                                     stored](QPromise<AllocationTablePtr>& promise) {
         QtExecutor executor(pool);
         Control control;
         control.executor = &executor;

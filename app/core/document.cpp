@@ -1,10 +1,10 @@
 #include "document.h"
 
 #include "core/error.h"
+#include "pooltask.h"
 
 #include <QFutureWatcher>
 #include <QUndoStack>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <numeric>
 
@@ -50,14 +50,16 @@ void Document::open(const QString& path)
         }
         setModel(watcher->result(), path);
     });
-    watcher->setFuture(QtConcurrent::run([path, error]() -> std::shared_ptr<const Model> {
+    using ModelPtr = std::shared_ptr<const Model>;
+    auto open = [path, error](QPromise<ModelPtr>& promise) {
         try {
-            return openModel(path.toStdString());
+            promise.addResult(openModel(path.toStdString()));
         } catch (const std::exception& e) {
             *error = QString::fromUtf8(e.what());
-            return nullptr;
+            promise.addResult(ModelPtr());
         }
-    }));
+    };
+    watcher->setFuture(runTask<ModelPtr>(QThreadPool::globalInstance(), std::move(open)));
 }
 
 void Document::setModel(std::shared_ptr<const Model> model, const QString& path)

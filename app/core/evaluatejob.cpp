@@ -1,5 +1,7 @@
 #include "evaluatejob.h"
 
+#include "pooltask.h"
+
 #include "core/error.h"
 #include "nn/keras_model.h"
 #include "nn/qat.h"
@@ -7,7 +9,6 @@
 #include <QFutureWatcher>
 #include <QPromise>
 #include <QTemporaryDir>
-#include <QtConcurrent>
 
 #include <algorithm>
 #include <limits>
@@ -236,7 +237,11 @@ quint64 EvaluateJob::start(const EvaluateRequest& request)
 {
     m_future.cancel();
     const quint64 id = ++m_id;
-    m_future = QtConcurrent::run(run, request, m_cache);
+    m_future = runTask<EvaluateResultsPtr>(
+        QThreadPool::globalInstance(),
+        [request, cache = m_cache](QPromise<EvaluateResultsPtr>& promise) {
+            run(promise, request, cache);
+        });
     auto* watcher = new QFutureWatcher<EvaluateResultsPtr>(this);
     connect(watcher, &QFutureWatcherBase::progressValueChanged, this, [this, id, watcher](int v) {
         if (id == m_id) emit progress(v, watcher->progressMaximum());

@@ -2,10 +2,10 @@
 
 #include "core/error.h"
 #include "export/export.h"
+#include "pooltask.h"
 #include "qtexecutor.h"
 
 #include <QPromise>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs {
 
@@ -17,7 +17,9 @@ ExportJob::ExportJob(QThreadPool* pool, QObject* parent) : QObject(parent), m_po
     });
     connect(&m_watcher, &QFutureWatcher<void>::finished, this, [this] {
         m_progressTimer.stop();
-        if (m_watcher.isCanceled())
+        // A cancel that comes after the file was renamed into place is too late to undo it:
+        // report the export as finished, so that cancelled() always means nothing was written.
+        if (m_watcher.isCanceled() && !m_shared->written)
             emit cancelled();
         else if (!m_shared->error.isEmpty())
             emit failed(m_shared->error);
@@ -63,7 +65,7 @@ void ExportJob::start(std::shared_ptr<const Model> model, const Plan& plan, cons
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
     const std::string out = path.toStdString();
-    auto future = QtConcurrent::run(
+    auto future = runTask<void>(
         pool, [model, tensors = std::move(tensors), shared, pool, out](QPromise<void>& promise) {
             QtExecutor executor(pool);
             ExportOptions options;
@@ -72,6 +74,7 @@ void ExportJob::start(std::shared_ptr<const Model> model, const Plan& plan, cons
             options.control.progress = [&shared](std::uint64_t b) { shared->bytesDone += b; };
             try {
                 exportModel(out, *model, tensors, options);
+                shared->written = true;
             } catch (const Cancelled&) { // the future is already cancelled: nothing was written
             } catch (const std::exception& e) {
                 shared->error = QString::fromStdString(e.what());

@@ -31,14 +31,17 @@ public:
 
 signals:
     void progress(quint64 bytesDone, quint64 bytesTotal);
-    void finished(const QString& path); // written and renamed into place
-    void cancelled();
+    // Written and renamed into place; also when a cancel came after the rename.
+    void finished(const QString& path);
+    void cancelled(); // nothing was written; a file already at the path is untouched
     void failed(const QString& message);
 
 private:
     struct Shared
     {
         std::atomic<quint64> bytesDone{0};
+        // Set once the file is in place: a cancel after that comes too late to take effect.
+        std::atomic<bool> written{false};
         QString error; // written by the worker before it finishes, read after
     };
 

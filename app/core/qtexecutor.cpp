@@ -1,14 +1,65 @@
 #include "qtexecutor.h"
 
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentMap>
+#include "tsanhandover.h"
 
+#include <QThreadPool>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
-#include <numeric>
-#include <vector>
 
 namespace qs {
+
+namespace {
+
+// The items of one parallelFor, shared by the caller and the pool tasks helping it. A task may
+// start after the caller has returned (when the pool was busy); it then finds no item left and
+// touches nothing but this state, which it keeps alive.
+struct Items
+{
+    Items(std::int64_t count, const std::function<void(std::int64_t)>& f) : n(count), fn(&f) {}
+
+    const std::int64_t n;
+    const std::function<void(std::int64_t)>* const fn; // used only for claimed items
+    std::atomic<std::int64_t> next{0};
+    std::atomic<bool> failed{false};
+
+    std::mutex mutex;
+    std::condition_variable allDone;
+    std::int64_t finished = 0;   // guarded by mutex
+    std::exception_ptr first;    // guarded by mutex
+
+    // Claims items until none is left. The caller waits for every claimed item, so `fn` outlives
+    // all its uses.
+    void work()
+    {
+        for (;;) {
+            const std::int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+            if (i >= n) return;
+            // Exceptions (qs::Cancelled, qs::Error) must not escape a pool thread: the first is
+            // kept and rethrown by the caller; later items skip their work once one has failed.
+            std::exception_ptr error;
+            if (!failed.load(std::memory_order_relaxed)) {
+                try {
+                    (*fn)(i);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+            }
+            std::lock_guard lock(mutex);
+            if (error && !first) {
+                first = error;
+                failed.store(true, std::memory_order_relaxed);
+            }
+            if (++finished == n) allDone.notify_all();
+        }
+    }
+};
+
+} // namespace
 
 void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64_t)>& fn) const
 {
@@ -18,25 +69,22 @@ void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64
             fn(i);
         return;
     }
-    std::vector<std::int64_t> items(static_cast<std::size_t>(n));
-    std::iota(items.begin(), items.end(), 0);
-    // Exceptions (qs::Cancelled, qs::Error) must not cross QtConcurrent's worker threads: the
-    // first is kept and rethrown here; later items skip their work once one has failed.
-    std::exception_ptr first;
-    std::mutex mutex;
-    QtConcurrent::blockingMap(m_pool, items, [&](std::int64_t i) {
-        {
-            std::lock_guard lock(mutex);
-            if (first) return;
-        }
-        try {
-            fn(i);
-        } catch (...) {
-            std::lock_guard lock(mutex);
-            if (!first) first = std::current_exception();
-        }
-    });
-    if (first) std::rethrow_exception(first);
+    auto items = std::make_shared<Items>(n, fn);
+    // Helpers only where the pool has an idle thread right now (tryStart): a call from a task
+    // already running on this pool never waits for a thread that the pool cannot give.
+    const std::int64_t helpers = std::min<std::int64_t>(n - 1, m_pool->maxThreadCount());
+    for (std::int64_t h = 0; h < helpers; ++h) {
+        tsan::release(items.get()); // the pool hands the task over inside Qt
+        const bool started = m_pool->tryStart([items] {
+            tsan::acquire(items.get());
+            items->work();
+        });
+        if (!started) break;
+    }
+    items->work();
+    std::unique_lock lock(items->mutex);
+    items->allDone.wait(lock, [&] { return items->finished == items->n; });
+    if (items->first) std::rethrow_exception(items->first);
 }
 
 } // namespace qs

@@ -1,10 +1,10 @@
 #include "quantizejob.h"
 
 #include "core/error.h"
+#include "pooltask.h"
 #include "qtexecutor.h"
 
 #include <QPromise>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs {
 
@@ -66,8 +66,8 @@ void QuantizeJob::start(std::shared_ptr<const Model> model, std::vector<TensorTa
 
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
-    auto future = QtConcurrent::run(pool, [model, tasks = std::move(tasks), shared,
-                                           pool](QPromise<TensorResultPtr>& promise) {
+    auto future = runTask<TensorResultPtr>(pool, [model, tasks = std::move(tasks), shared,
+                                                  pool](QPromise<TensorResultPtr>& promise) {
         QtExecutor executor(pool);
         Control control;
         control.executor = &executor;

@@ -1,10 +1,10 @@
 #include "tensorviewjob.h"
 
 #include "core/error.h"
+#include "pooltask.h"
 #include "qtexecutor.h"
 
 #include <QPromise>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs {
 
@@ -56,7 +56,7 @@ quint64 TensorViewJob::start(std::shared_ptr<const Model> model, int index,
 
     auto shared = m_shared;
     QThreadPool* pool = m_pool;
-    auto future = QtConcurrent::run(
+    auto future = runTask<TensorViewsPtr>(
         pool, [model, index, spec, options, shared, pool](QPromise<TensorViewsPtr>& promise) {
             QtExecutor executor(pool);
             Control control;
@@ -100,6 +100,7 @@ void TensorViewJob::onFinished(Watcher* watcher, quint64 id, const std::shared_p
     }
     if (watcher->future().resultCount() == 0) return;
     emit progress(m_bytesTotal, m_bytesTotal);
+    if (id != m_id) return; // cancelled by a slot of that progress signal
     emit resultReady(id, m_index, watcher->result());
 }
 
