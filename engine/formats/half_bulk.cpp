@@ -40,6 +40,38 @@ bool detectF16c()
 
 const bool kF16c = detectF16c();
 
+// The portable loop's integer rounding, eight lanes at a time: twice the width the baseline
+// x86-64-v2 build vectorises it to. Called only after the run-time check.
+__attribute__((target("avx2"))) __m256i bf16Lanes(__m256i b)
+{
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i rounded = _mm256_srli_epi32(
+        _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)),
+                         _mm256_and_si256(_mm256_srli_epi32(b, 16), one)),
+        16);
+    const __m256i nan = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x40));
+    const __m256i isNan = _mm256_cmpgt_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
+                                             _mm256_set1_epi32(0x7f800000));
+    return _mm256_blendv_epi8(rounded, nan, isNan);
+}
+
+__attribute__((target("avx2"))) void bf16Avx2(const float* x, std::int64_t n, std::uint16_t* h)
+{
+    std::int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256i lo = bf16Lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i)));
+        const __m256i hi =
+            bf16Lanes(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i + 8)));
+        // Every lane holds at most 0xffff, so the saturating pack is exact; it interleaves the
+        // 128-bit halves, which the permute puts back in order.
+        const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(lo, hi), 0xd8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(h + i), packed);
+    }
+    if (i < n) f32ToBf16BulkPortable(x + i, n - i, h + i);
+}
+
+const bool kAvx2 = __builtin_cpu_supports("avx2");
+
 } // namespace
 
 bool f16cAvailable()
@@ -61,7 +93,7 @@ void f32ToF16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
         f32ToF16BulkPortable(x, n, h);
 }
 
-void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
+void f32ToBf16BulkPortable(const float* x, std::int64_t n, std::uint16_t* h)
 {
     // f32ToBf16 written as selects, so that the loop vectorises.
     for (std::int64_t i = 0; i < n; ++i) {
@@ -73,6 +105,14 @@ void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
         const bool isNan = static_cast<std::int32_t>(b & 0x7fffffffu) > 0x7f800000;
         h[i] = static_cast<std::uint16_t>(isNan ? nan : rounded);
     }
+}
+
+void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h)
+{
+    if (kAvx2)
+        bf16Avx2(x, n, h);
+    else
+        f32ToBf16BulkPortable(x, n, h);
 }
 
 } // namespace qs

@@ -11,8 +11,10 @@ namespace qs {
 void f32ToF16Bulk(const float* x, std::int64_t n, std::uint16_t* h);
 void f32ToBf16Bulk(const float* x, std::int64_t n, std::uint16_t* h);
 
-// For tests: the portable path and whether the F16C path is in use.
+// For tests: the portable paths and whether the F16C path is in use. (bfloat16 takes an AVX2
+// path when the CPU has AVX2.)
 void f32ToF16BulkPortable(const float* x, std::int64_t n, std::uint16_t* h);
+void f32ToBf16BulkPortable(const float* x, std::int64_t n, std::uint16_t* h);
 bool f16cAvailable();
 
 } // namespace qs

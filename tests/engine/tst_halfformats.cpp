@@ -135,7 +135,7 @@ private slots:
         QFETCH(quint64, step);
         constexpr std::size_t kBatch = 1 << 16;
         std::vector<float> x(kBatch);
-        std::vector<std::uint16_t> h(kBatch), p(kBatch), b(kBatch);
+        std::vector<std::uint16_t> h(kBatch), p(kBatch), b(kBatch), bp(kBatch);
         for (quint64 v = begin; v < end;) {
             std::size_t n = 0;
             for (; n < kBatch && v < end; ++n, v += step)
@@ -144,8 +144,10 @@ private slots:
             f32ToF16Bulk(x.data(), len, h.data());
             f32ToF16BulkPortable(x.data(), len, p.data());
             f32ToBf16Bulk(x.data(), len, b.data());
+            f32ToBf16BulkPortable(x.data(), len, bp.data());
             for (std::size_t i = 0; i < n; ++i)
-                if (h[i] != f32ToF16(x[i]) || p[i] != h[i] || b[i] != f32ToBf16(x[i]))
+                if (h[i] != f32ToF16(x[i]) || p[i] != h[i] || b[i] != f32ToBf16(x[i]) ||
+                    bp[i] != b[i])
                     QFAIL(qPrintable(QStringLiteral("bits 0x%1: f16 %2/%3 (scalar %4), bf16 %5 "
                                                     "(scalar %6)")
                                          .arg(std::bit_cast<std::uint32_t>(x[i]), 0, 16)
