@@ -70,9 +70,11 @@ void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64
         return;
     }
     auto items = std::make_shared<Items>(n, fn);
-    // Helpers only where the pool has an idle thread right now (tryStart): a call from a task
-    // already running on this pool never waits for a thread that the pool cannot give.
-    const std::int64_t helpers = std::min<std::int64_t>(n - 1, m_pool->maxThreadCount());
+    // The caller works too, so at most maxThreadCount - 1 helpers: as many workers as the pool
+    // allows threads, whether the caller is one of its threads (a job) or not (the CLI's main
+    // thread). Helpers only where the pool has an idle thread right now (tryStart): a call from
+    // a task already running on this pool never waits for a thread the pool cannot give.
+    const std::int64_t helpers = std::min<std::int64_t>(n - 1, m_pool->maxThreadCount() - 1);
     for (std::int64_t h = 0; h < helpers; ++h) {
         tsan::release(items.get()); // the pool hands the task over inside Qt
         const bool started = m_pool->tryStart([items] {
