@@ -63,10 +63,10 @@ void unpackBits(const std::uint8_t* codes, std::int64_t e, std::int64_t n, int b
     }
 }
 
-// Zero-filled storage for n bytes of codes. Large buffers ask for transparent huge pages
-// first (where the system grants them on request): filling a fresh 100 MB buffer otherwise
-// costs tens of thousands of page faults, more than quantizing into it.
-void allocateCodes(std::vector<std::uint8_t>& codes, std::size_t n)
+// Storage for n bytes of codes, not yet initialised (see clearUnitCodes). Large buffers ask for
+// transparent huge pages first (where the system grants them on request): filling a fresh
+// 100 MB buffer otherwise costs tens of thousands of page faults, more than quantizing into it.
+void allocateCodes(CodeBytes& codes, std::size_t n)
 {
     codes.clear();
     codes.reserve(n);
@@ -80,7 +80,30 @@ void allocateCodes(std::vector<std::uint8_t>& codes, std::size_t n)
             ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE); // a hint
     }
 #endif
-    codes.resize(n, 0);
+    codes.resize(n);
+}
+
+// Zeroes the bytes that hold work unit u's codes, before the unit writes them: packed codes
+// are or-ed into their bytes, and the last byte's padding bits must read as zero. Units start
+// on byte and block boundaries (2^18 values: a whole number of bytes at any width and of ggml
+// blocks), so no two units share a byte.
+void clearUnitCodes(EncodedTensor& enc, std::int64_t u)
+{
+    const Format& f = *enc.format;
+    const std::int64_t first = u * TensorQuantizer::kUnit;
+    const std::int64_t end = std::min(enc.numel, first + TensorQuantizer::kUnit);
+    std::size_t b0 = 0, b1 = 0;
+    if (f.ggmlBlock()) {
+        const std::int64_t qk = dtypeBlockSize(f.blockType);
+        const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
+        b0 = static_cast<std::size_t>(first / qk * bytes);
+        b1 = static_cast<std::size_t>(end / qk * bytes);
+    } else {
+        b0 = static_cast<std::size_t>(first * f.bits / 8);
+        b1 = static_cast<std::size_t>((end * f.bits + 7) / 8);
+    }
+    b1 = std::min(b1, enc.codes.size());
+    if (b1 > b0) std::memset(enc.codes.data() + b0, 0, b1 - b0);
 }
 
 // The stored form of every group's parameters; filled in parallel, as blocks formats such as
@@ -141,6 +164,7 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
     const bool stochastic = spec.rounding == Rounding::Stochastic;
     const std::int64_t L = qz.source().perChannel();
     control.run(qz.numUnits(), [&](std::int64_t u) {
+        clearUnitCodes(enc, u);
         if (perUnit) qz.unitScales(u, control);
         float xbuf[kChunk];
         std::int8_t qbuf[kChunk];

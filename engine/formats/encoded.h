@@ -4,9 +4,43 @@
 #include "analysis/tensor_quantizer.h"
 
 #include <cstdint>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace qs {
+
+// std::allocator, except that resize() leaves new elements uninitialised. encodeTensor clears
+// each work unit's bytes itself, in parallel and right before writing them: zero-filling the
+// whole output first ran on one thread and wrote every byte twice.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T>
+{
+    template <typename U>
+    struct rebind
+    {
+        using other = UninitializedAllocator<U>;
+    };
+    UninitializedAllocator() = default;
+    template <typename U>
+    UninitializedAllocator(const UninitializedAllocator<U>&) noexcept
+    {
+    }
+    template <typename U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>)
+    {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args)
+    {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+using CodeBytes = std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>>;
 
 struct EncodedTensor
 {
@@ -15,7 +49,7 @@ struct EncodedTensor
     // Bit-packed in logical order (channel by channel; see TensorSource), low bits first, signed
     // codes in two's complement; fp8: one byte per value; ggml block formats: the blocks as ggml
     // stores them, in memory order.
-    std::vector<std::uint8_t> codes;
+    CodeBytes codes;
     std::vector<float> scales;            // per group: integers per tensor / channel, fp8, nf4
     std::vector<std::uint16_t> scales16;  // per group: integers with group:G (fp16 bits)
     std::vector<std::uint8_t> scalesE8M0; // per group: mxfp4 (2^(b - 127))

@@ -48,7 +48,7 @@ inline std::string bytesOf(const void* p, std::size_t n)
     return std::string(static_cast<const char*>(p), n);
 }
 
-template <typename T> std::string bytesOf(const std::vector<T>& v)
+template <typename T, typename A> std::string bytesOf(const std::vector<T, A>& v)
 {
     return bytesOf(v.data(), v.size() * sizeof(T));
 }
