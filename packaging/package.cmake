@@ -1,7 +1,8 @@
 # The Debian package: desktop integration, manual pages and Debian documentation files, and
 # the CPack settings that turn an install into build/quantscope_VERSION_amd64.deb.
 # packaging/dev.sh package builds it; the executables and the example models are installed
-# by app/gui and app/cli.
+# by app/gui and app/cli, and the helper libhdf5 parses files in first (quantscope-probe) by
+# app/probe, to /usr/libexec/quantscope where the engine looks for it next to /usr/bin.
 include(GNUInstallDirs)
 
 set(QS_APP_ID "org.example.quantscope")

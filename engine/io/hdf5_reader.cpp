@@ -308,7 +308,7 @@ Model Hdf5Reader::open(const std::string& path) const
     // libhdf5 walks object headers, heaps and B-trees itself and can crash on a hostile file
     // (a corrupted global heap made it overlap a memcpy and fault). Read the file once in a
     // child process; only when that survives is it read here.
-    probeInChildProcess(path, "libhdf5", [&] { (void)openInProcess(path); });
+    probeInChildProcess(path, "libhdf5", ProbeKind::Hdf5Model, [&] { (void)openInProcess(path); });
     return openInProcess(path);
 }
 

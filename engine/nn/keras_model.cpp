@@ -189,7 +189,7 @@ Sequential loadKerasModel(const std::string& path)
     // libhdf5 walks the file's headers, heaps and B-trees itself and can crash or never return
     // on a damaged file (one spun in H5HG_read reading model_config). As model files and
     // sessions are, the file is read in a child process first, and here only if that survives.
-    probeInChildProcess(path, "libhdf5", [&] { (void)loadInProcess(path); });
+    probeInChildProcess(path, "libhdf5", ProbeKind::KerasModel, [&] { (void)loadInProcess(path); });
     return loadInProcess(path);
 }
 

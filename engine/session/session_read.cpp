@@ -422,7 +422,7 @@ Session loadSession(const std::string& path)
     };
     // libhdf5 walks the file's headers, heaps and B-trees itself; a damaged file must not take
     // the program down, so it is read in a child process first (as model files are).
-    probeInChildProcess(path, "libhdf5", [&] { (void)parse(); });
+    probeInChildProcess(path, "libhdf5", ProbeKind::Session, [&] { (void)parse(); });
     return parse();
 }
 
