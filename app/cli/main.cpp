@@ -27,7 +27,9 @@ Commands:
   formats [--json]
       List the number formats.
   bench [--threads N] [--json] [--shape RxC] [--repeats K] [--formats a,b] [--calibration C]
-      Measure quantize, dequantize and analysis throughput against memory-read speed.
+        [--cold]
+      Measure quantize, dequantize and analysis throughput against memory-read speed (and,
+      with N > 1, the speed-up over one thread). --cold: every quantize gets fresh memory.
   bench --model MODEL [--threads N] [--json]
       Measure how fast MODEL's tensor data streams through the reader (decoded to float32).
   train --dataset fashion-mnist|DIR --out MODEL.h5 [--arch cnn|mlp] [--epochs N] [--seed S]

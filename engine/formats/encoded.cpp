@@ -63,9 +63,10 @@ void unpackBits(const std::uint8_t* codes, std::int64_t e, std::int64_t n, int b
     }
 }
 
-// Storage for n bytes of codes, not yet initialised (see clearUnitCodes). Large buffers ask for
-// transparent huge pages first (where the system grants them on request): filling a fresh
-// 100 MB buffer otherwise costs tens of thousands of page faults, more than quantizing into it.
+// Storage for n bytes of codes, not yet initialised (see clearUnitCodes), often a reused buffer
+// (codecache). Large buffers ask for transparent huge pages (where the system grants them on
+// request): filling a fresh 100 MB buffer otherwise costs tens of thousands of page faults,
+// more than quantizing into it.
 void allocateCodes(CodeBytes& codes, std::size_t n)
 {
     codes.clear();
@@ -83,6 +84,13 @@ void allocateCodes(CodeBytes& codes, std::size_t n)
     codes.resize(n);
 }
 
+// Whether encoding writes every byte of the codes itself: whole values of 8, 16 or 32 bits, and
+// ggml blocks (each block is written whole). Packed narrower codes are or-ed into their bytes.
+bool writesEveryByte(const Format& f)
+{
+    return f.ggmlBlock() || f.bits % 8 == 0;
+}
+
 // Zeroes the bytes that hold work unit u's codes, before the unit writes them: packed codes
 // are or-ed into their bytes, and the last byte's padding bits must read as zero. Units start
 // on byte and block boundaries (2^18 values: a whole number of bytes at any width and of ggml
@@ -90,6 +98,7 @@ void allocateCodes(CodeBytes& codes, std::size_t n)
 void clearUnitCodes(EncodedTensor& enc, std::int64_t u)
 {
     const Format& f = *enc.format;
+    if (writesEveryByte(f)) return;
     const std::int64_t first = u * TensorQuantizer::kUnit;
     const std::int64_t end = std::min(enc.numel, first + TensorQuantizer::kUnit);
     std::size_t b0 = 0, b1 = 0;

@@ -2,45 +2,12 @@
 #pragma once
 
 #include "analysis/tensor_quantizer.h"
+#include "formats/code_bytes.h"
 
 #include <cstdint>
-#include <memory>
-#include <new>
-#include <type_traits>
-#include <utility>
 #include <vector>
 
 namespace qs {
-
-// std::allocator, except that resize() leaves new elements uninitialised. encodeTensor clears
-// each work unit's bytes itself, in parallel and right before writing them: zero-filling the
-// whole output first ran on one thread and wrote every byte twice.
-template <typename T>
-struct UninitializedAllocator : std::allocator<T>
-{
-    template <typename U>
-    struct rebind
-    {
-        using other = UninitializedAllocator<U>;
-    };
-    UninitializedAllocator() = default;
-    template <typename U>
-    UninitializedAllocator(const UninitializedAllocator<U>&) noexcept
-    {
-    }
-    template <typename U>
-    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>)
-    {
-        ::new (static_cast<void*>(p)) U;
-    }
-    template <typename U, typename... Args>
-    void construct(U* p, Args&&... args)
-    {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
-
-using CodeBytes = std::vector<std::uint8_t, UninitializedAllocator<std::uint8_t>>;
 
 struct EncodedTensor
 {

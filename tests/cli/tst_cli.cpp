@@ -356,10 +356,35 @@ private slots:
         const QJsonArray formats = o.value(QStringLiteral("formats")).toArray();
         // 3 float, 2 fp8, 14 integer, nf4, mxfp4 and 10 ggml block formats
         QCOMPARE(formats.size(), 31);
-        for (const auto& v : formats)
+        for (const auto& v : formats) {
             for (const char* k : {"quantize_gbps", "dequantize_gbps", "analyze_gbps",
-                                  "quantize_vs_read", "dequantize_vs_read", "analyze_vs_read"})
+                                  "read_gbps", "quantize_vs_read", "dequantize_vs_read",
+                                  "analyze_vs_read"})
                 QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);
+            QVERIFY(!v.toObject().contains(QStringLiteral("quantize_speedup"))); // one thread
+        }
+    }
+
+    void benchComparesWithOneThread()
+    {
+        // More threads: each format also reports its speed-up over one thread, from the same
+        // rounds; --cold and --formats select what is run.
+        const Run r = runCli({QStringLiteral("bench"), QStringLiteral("--json"),
+                              QStringLiteral("--threads"), QStringLiteral("2"),
+                              QStringLiteral("--shape"), QStringLiteral("64x256"),
+                              QStringLiteral("--repeats"), QStringLiteral("2"),
+                              QStringLiteral("--formats"), QStringLiteral("int8,q4_K"),
+                              QStringLiteral("--cold")});
+        QCOMPARE(r.code, 0);
+        const QJsonArray formats = json(r).value(QStringLiteral("formats")).toArray();
+        QCOMPARE(formats.size(), 2);
+        QCOMPARE(formats[0].toObject().value(QStringLiteral("name")).toString(), "int8");
+        QCOMPARE(formats[1].toObject().value(QStringLiteral("name")).toString(), "q4_K");
+        for (const auto& v : formats) {
+            QCOMPARE(v.toObject().value(QStringLiteral("threads")).toInt(), 2);
+            for (const char* k : {"quantize_speedup", "analyze_speedup"})
+                QVERIFY(v.toObject().value(QLatin1String(k)).toDouble() > 0);
+        }
     }
 };
 
