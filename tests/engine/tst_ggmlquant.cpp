@@ -12,6 +12,7 @@
 
 #include <QtTest>
 
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -328,20 +329,34 @@ private slots:
 
     // NaN and infinities (where ggml's casts are undefined) give some blocks, never a crash or
     // undefined behaviour (the sanitizer presets run this).
+    // NaN and Inf: quantized byte for byte as ggml's reference does (which lets them into the
+    // block's scale), and the damage stays inside the blocks that hold them.
     void nonFiniteInputs()
     {
-        std::vector<float> x(256, -1.0f);
-        for (std::size_t i = 0; i + 1 < x.size(); i += 3) {
-            x[i] = std::numeric_limits<float>::quiet_NaN();
-            x[i + 1] = std::numeric_limits<float>::infinity();
-        }
+        constexpr std::int64_t n = 512; // one clean super-block of 256, then one with specials
+        std::vector<float> x(n);
+        for (std::int64_t i = 0; i < 256; ++i)
+            x[static_cast<std::size_t>(i)] = std::sin(0.37f * static_cast<float>(i));
+        for (std::int64_t i = 256; i < n; ++i)
+            x[static_cast<std::size_t>(i)] =
+                i % 3 == 0   ? std::numeric_limits<float>::quiet_NaN()
+                : i % 3 == 1 ? (i % 2 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity()
+                             : -1.0f;
         for (const char* name : kTypes) {
             const DType t = findFormat(name)->blockType;
-            std::vector<std::byte> out(dtypeBlockBytes(t) * 256 /
-                                       static_cast<std::size_t>(dtypeBlockSize(t)));
-            quantizeRowGgml(t, x.data(), 256, out.data());
-            std::vector<float> d(256);
-            decodeGgmlBlocks(t, out.data(), 256 / dtypeBlockSize(t), d.data());
+            const std::size_t bytes =
+                dtypeBlockBytes(t) * static_cast<std::size_t>(n / dtypeBlockSize(t));
+            std::vector<std::byte> fast(bytes), ref(bytes);
+            quantizeRowGgml(t, x.data(), n, fast.data());
+            quantizeRowGgmlRef(t, x.data(), n, ref.data());
+            QVERIFY2(fast == ref, name);
+            std::vector<float> d(n);
+            decodeGgmlBlocks(t, fast.data(), n / dtypeBlockSize(t), d.data());
+            for (std::size_t i = 0; i < 256; ++i)
+                QVERIFY2(std::fabs(d[i] - x[i]) < 0.5f, qPrintable(QStringLiteral("%1 value %2: %3")
+                                                                       .arg(QLatin1String(name))
+                                                                       .arg(i)
+                                                                       .arg(double(d[i]))));
         }
     }
 
