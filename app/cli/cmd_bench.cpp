@@ -17,6 +17,9 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <random>
 
 namespace qs::cli {
@@ -68,6 +71,7 @@ Timings measure(TensorQuantizer& qz, const Control& control, const Rounds& round
     Timings t;
     EncodedTensor enc;
     const bool paired = rounds.compareOneThread;
+    if (!rounds.cold) enc = encodeTensor(qz, control); // every timed run then finds a buffer
     for (int r = 0; r < rounds.count; ++r) {
         t.read = std::min(t.read, seconds([&] { rounds.sink += rounds.readPass(); }));
         const auto encode = [&](const Control& c) {
@@ -213,6 +217,11 @@ int cmdBench(const std::vector<std::string>& argv)
         return false;
     };
     const bool paired = threads > 1;
+#if defined(__GLIBC__)
+    // Cold runs must get fresh pages from the kernel: glibc otherwise serves a freed buffer of
+    // up to 32 MiB from its heap next time (its mmap threshold grows with such frees).
+    if (args.flag("cold")) mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
     const Rounds rounds{repeats, paired, args.flag("cold"),
                         [&] { return sumFloatsBaseline(data.data(), n); }, out.data(), sink};
     for (const auto& f : formats()) {

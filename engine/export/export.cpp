@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "export/export_detail.h"
+#include "formats/code_bytes.h"
 #include "formats/half.h"
 #include "formats/storage.h"
 
@@ -39,6 +40,12 @@ void exportModel(const std::string& out, const Model& source, std::span<const Ex
     if (!format)
         throw Error(out + ": cannot tell the export format from the file name (use .gguf, "
                           ".safetensors, .h5 or .hdf5)");
+    // Tensors of one shape reuse each other's code buffers during the export; after it, none
+    // is worth keeping.
+    struct ReleaseKept
+    {
+        ~ReleaseKept() { codecache::clear(); }
+    } releaseKept;
     switch (*format) {
     case ExportFormat::Gguf:
         return exportGguf(out, source, tensors, options);

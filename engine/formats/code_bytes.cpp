@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <mutex>
+#include <new>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -46,8 +47,16 @@ struct Cache
 
 Cache& cache()
 {
-    static Cache* const c = new Cache;
+    alignas(Cache) static unsigned char storage[sizeof(Cache)];
+    static Cache* const c = ::new (storage) Cache; // cannot throw, never destroyed
     return *c;
+}
+
+// Frees the blocks taken out of the cache.
+void freeAll(const std::array<Block, kMaxBlocks>& blocks, std::size_t count) noexcept
+{
+    for (std::size_t i = 0; i < count; ++i)
+        ::operator delete(blocks[i].p, blocks[i].bytes);
 }
 
 // Lets the kernel take the block's whole pages back when it needs memory. The first and last
@@ -77,21 +86,29 @@ bool enabled() noexcept
 void* take(std::size_t bytes) noexcept
 {
     if (!enabled() || bytes < kMinBytes) return nullptr;
+    // The newest block of this size, if any (the likeliest to still have its pages); blocks of
+    // other sizes are freed before the caller allocates, so that kept blocks never add to the
+    // memory in use at a large allocation beyond the one handed out.
+    void* found = nullptr;
+    std::array<Block, kMaxBlocks> gone;
+    std::size_t nGone = 0;
     Cache& c = cache();
     {
         const std::lock_guard lock(c.mutex);
-        // The newest block of this size: the likeliest to still have its pages.
         for (std::size_t i = c.count; i-- > 0;) {
-            if (c.blocks[i].bytes != bytes) continue;
-            void* p = c.blocks[i].p;
+            if (!found && c.blocks[i].bytes == bytes) {
+                found = c.blocks[i].p;
+                c.removeAt(i);
+            }
+        }
+        for (std::size_t i = c.count; i-- > 0;) {
+            if (c.blocks[i].bytes == bytes) continue; // other blocks of this size stay
+            gone[nGone++] = c.blocks[i];
             c.removeAt(i);
-            return p;
         }
     }
-    // A miss frees what is kept before the caller allocates, so that keeping blocks never
-    // raises the memory in use at a large allocation above what it would be without them.
-    clear();
-    return nullptr;
+    freeAll(gone, nGone);
+    return found;
 }
 
 bool give(void* p, std::size_t bytes) noexcept
@@ -110,8 +127,7 @@ bool give(void* p, std::size_t bytes) noexcept
         c.blocks[c.count++] = {p, bytes};
         c.bytes += bytes;
     }
-    for (std::size_t i = 0; i < nGone; ++i)
-        ::operator delete(gone[i].p, gone[i].bytes);
+    freeAll(gone, nGone);
     return true;
 }
 
@@ -127,8 +143,7 @@ void clear() noexcept
             c.removeAt(0);
         }
     }
-    for (std::size_t i = 0; i < nGone; ++i)
-        ::operator delete(gone[i].p, gone[i].bytes);
+    freeAll(gone, nGone);
 }
 
 std::pair<std::size_t, std::size_t> kept() noexcept

@@ -19,18 +19,18 @@ namespace qs {
 // that are already mapped.
 //
 // Kept buffers are marked MADV_FREE: the kernel may take their pages back whenever it needs
-// memory (a taken page reads as zero later). At most kMaxBlocks buffers and kMaxBytes in all
-// are kept, the oldest going first, and a large allocation that finds no buffer of its size
-// frees them all before it allocates: at any large allocation the memory in use is what it
-// would be without reuse. Not used in AddressSanitizer builds, which must see every free to
-// find uses after it.
+// memory (a taken page reads as zero later); until then they count as the process's memory.
+// At most kMaxBlocks buffers and kMaxBytes in all are kept, the oldest going first. A code
+// buffer of kMinBytes or more frees the kept buffers of other sizes before it is allocated,
+// and an export frees all of them when it ends. Not used in AddressSanitizer builds, which must
+// see every free to find uses after it.
 namespace codecache {
 
 constexpr std::size_t kMinBytes = std::size_t{8} << 20; // smaller ones: malloc reuses them
 constexpr std::size_t kMaxBlocks = 4;
 constexpr std::size_t kMaxBytes = std::size_t{1} << 30;
 
-// A kept block of exactly `bytes`, or nullptr after freeing every kept block.
+// A kept block of exactly `bytes`, or nullptr; kept blocks of other sizes are freed.
 void* take(std::size_t bytes) noexcept;
 // Keeps p (from ::operator new(bytes)) for reuse; false when it is not kept (too small, or
 // reuse disabled) and the caller frees it.

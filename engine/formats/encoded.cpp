@@ -84,6 +84,22 @@ void allocateCodes(CodeBytes& codes, std::size_t n)
     codes.resize(n);
 }
 
+// Writes one byte of every page of the codes, a run of 2 MiB (one huge page) per work item. A
+// fresh page is cleared by the kernel on its first write; when work units write their codes
+// first, two of them next to each other fall in one huge page and wait on its fault in turn,
+// which made fresh buffers the part of a quantize that did not scale with threads. The bytes
+// written are overwritten or cleared by the encoding afterwards.
+void touchPages(CodeBytes& codes, const Control& control)
+{
+    constexpr std::size_t kRun = std::size_t{2} << 20, kPage = 4096;
+    const std::size_t n = codes.size();
+    control.run(static_cast<std::int64_t>((n + kRun - 1) / kRun), [&](std::int64_t r) {
+        const std::size_t end = std::min(n, (static_cast<std::size_t>(r) + 1) * kRun);
+        for (std::size_t i = static_cast<std::size_t>(r) * kRun; i < end; i += kPage)
+            codes[i] = 0;
+    });
+}
+
 // Whether encoding writes every byte of the codes itself: whole values of 8, 16 or 32 bits, and
 // ggml blocks (each block is written whole). Packed narrower codes are or-ed into their bytes.
 bool writesEveryByte(const Format& f)
@@ -91,27 +107,18 @@ bool writesEveryByte(const Format& f)
     return f.ggmlBlock() || f.bits % 8 == 0;
 }
 
-// Zeroes the bytes that hold work unit u's codes, before the unit writes them: packed codes
-// are or-ed into their bytes, and the last byte's padding bits must read as zero. Units start
-// on byte and block boundaries (2^18 values: a whole number of bytes at any width and of ggml
-// blocks), so no two units share a byte.
+// Zeroes the bytes that hold work unit u's packed codes, before the unit writes them: they are
+// or-ed into their bytes, and the last byte's padding bits must read as zero. Units start on
+// byte boundaries (2^18 values: a whole number of bytes at any width), so no two units share a
+// byte.
 void clearUnitCodes(EncodedTensor& enc, std::int64_t u)
 {
     const Format& f = *enc.format;
     if (writesEveryByte(f)) return;
     const std::int64_t first = u * TensorQuantizer::kUnit;
     const std::int64_t end = std::min(enc.numel, first + TensorQuantizer::kUnit);
-    std::size_t b0 = 0, b1 = 0;
-    if (f.ggmlBlock()) {
-        const std::int64_t qk = dtypeBlockSize(f.blockType);
-        const auto bytes = static_cast<std::int64_t>(dtypeBlockBytes(f.blockType));
-        b0 = static_cast<std::size_t>(first / qk * bytes);
-        b1 = static_cast<std::size_t>(end / qk * bytes);
-    } else {
-        b0 = static_cast<std::size_t>(first * f.bits / 8);
-        b1 = static_cast<std::size_t>((end * f.bits + 7) / 8);
-    }
-    b1 = std::min(b1, enc.codes.size());
+    const auto b0 = static_cast<std::size_t>(first * f.bits / 8);
+    const auto b1 = std::min(static_cast<std::size_t>((end * f.bits + 7) / 8), enc.codes.size());
     if (b1 > b0) std::memset(enc.codes.data() + b0, 0, b1 - b0);
 }
 
@@ -169,6 +176,7 @@ EncodedTensor encodeTensor(TensorQuantizer& qz, const Control& control)
                       ? static_cast<std::size_t>(enc.numel / dtypeBlockSize(f.blockType)) *
                             dtypeBlockBytes(f.blockType)
                       : static_cast<std::size_t>((enc.numel * f.bits + 7) / 8));
+    touchPages(enc.codes, control);
     const QuantSpec& spec = qz.spec();
     const bool stochastic = spec.rounding == Rounding::Stochastic;
     const std::int64_t L = qz.source().perChannel();

@@ -50,7 +50,16 @@ private slots:
         }
         QCOMPARE(codecache::kept().first, std::size_t{1});
         // Another size finds nothing, and frees what was kept before allocating.
-        CodeBytes other(kMin + 20);
+        {
+            CodeBytes other(kMin + 20);
+            QCOMPARE(codecache::kept(), std::make_pair(std::size_t{0}, std::size_t{0}));
+        }
+        // A hit frees the kept buffers of other sizes too.
+        {
+            CodeBytes a(kMin + 10), b(kMin + 20);
+        }
+        QCOMPARE(codecache::kept(), std::make_pair(std::size_t{2}, 2 * kMin + 30));
+        CodeBytes hit(kMin + 10);
         QCOMPARE(codecache::kept(), std::make_pair(std::size_t{0}, std::size_t{0}));
     }
 
@@ -79,8 +88,10 @@ private slots:
         {
             CodeBytes hit(kMin + n - 1);
             QCOMPARE(static_cast<const void*>(hit.data()), newest);
+            QCOMPARE(codecache::kept().first, std::size_t{0}); // the other sizes are freed
         }
-        CodeBytes oldest(kMin); // let go, so a miss: everything kept is freed
+        QCOMPARE(codecache::kept(), std::make_pair(std::size_t{1}, kMin + n - 1));
+        CodeBytes oldest(kMin); // let go before, so a miss, which frees the rest
         QCOMPARE(codecache::kept(), std::make_pair(std::size_t{0}, std::size_t{0}));
     }
 
@@ -106,23 +117,39 @@ private slots:
     {
         QTest::addColumn<QString>("format");
         QTest::addColumn<QString>("granularity");
+        QTest::addColumn<QString>("calibration");
+        QTest::addColumn<bool>("stochastic");
         QTest::addColumn<int>("rowLength");
         for (const auto& f : formats()) {
             const char* g = f.ggmlBlock() || f.kind == FormatKind::Nf4 || !f.takesGranularity()
                                 ? "tensor"
                                 : "channel";
             QTest::addRow("%s", f.name.data()) << QString::fromLatin1(f.name.data())
-                                               << QString::fromLatin1(g) << 4096;
+                                               << QString::fromLatin1(g) << "minmax" << false
+                                               << 4096;
         }
-        // Odd rows: codes that straddle bytes between chunks; fp16 scales in groups.
-        QTest::addRow("int3 odd rows") << "int3" << "channel" << 4095;
-        QTest::addRow("uint4 odd rows") << "uint4" << "channel" << 4095;
-        QTest::addRow("int5 group:32") << "int5" << "group:32" << 4096;
+        // Odd rows: codes that straddle bytes between chunks, and padding in the last byte.
+        QTest::addRow("int3 odd rows") << "int3" << "channel" << "minmax" << false << 4095;
+        QTest::addRow("uint4 odd rows") << "uint4" << "channel" << "minmax" << false << 4095;
+        QTest::addRow("int8 odd rows") << "int8" << "channel" << "minmax" << false << 4095;
+        // The other 8-bit kernels, which write their codes in place too.
+        QTest::addRow("int5 group:32") << "int5" << "group:32" << "minmax" << false << 4096;
+        QTest::addRow("int8 stochastic") << "int8" << "channel" << "minmax" << true << 4096;
+        QTest::addRow("uint8 stochastic") << "uint8" << "group:64" << "minmax" << true << 4096;
+        QTest::addRow("uint8 hqq") << "uint8" << "group:64" << "hqq" << false << 4096;
+        QTest::addRow("int8 percentile") << "int8" << "channel" << "percentile:99" << false
+                                         << 4096;
+        QTest::addRow("fp8_e4m3 group:100")
+            << "fp8_e4m3" << "group:100" << "minmax" << false << 4095;
     }
+    // Encoded into a reused buffer holding one byte pattern, then another: a byte the encoder
+    // does not write would differ between the two.
     void reusedBuffersGiveFreshCodes()
     {
         QFETCH(QString, format);
         QFETCH(QString, granularity);
+        QFETCH(QString, calibration);
+        QFETCH(bool, stochastic);
         QFETCH(int, rowLength);
         if (!codecache::enabled()) QSKIP("code buffers are never reused in this build");
         const Format* f = findFormat(format.toStdString());
@@ -140,24 +167,34 @@ private slots:
         info.dtype = DType::F32;
         info.byteSize = n * 4;
         QuantSpec spec{f, *Granularity::parse(granularity.toStdString())};
+        spec.calibration = *Calibration::parse(calibration.toStdString());
+        spec.rounding = stochastic ? Rounding::Stochastic : Rounding::Nearest;
+        spec.seed = 11;
         TensorQuantizer qz(bytesOf(x), info, spec);
         test::ThreadExecutor ex(2);
         Control control;
         control.executor = &ex;
 
-        std::vector<std::uint8_t> fresh;
+        std::vector<std::uint8_t> first;
         const void* block = nullptr;
-        {
-            EncodedTensor enc = encodeTensor(qz, control);
-            QVERIFY(enc.codes.size() >= kMin);
-            fresh.assign(enc.codes.begin(), enc.codes.end());
-            std::memset(enc.codes.data(), 0xa5, enc.codes.size()); // old bytes for the next use
-            block = enc.codes.data();
+        for (const int fill : {0xa5, 0x5a}) {
+            {
+                EncodedTensor enc = encodeTensor(qz, control);
+                QVERIFY(enc.codes.size() >= kMin);
+                if (first.empty()) {
+                    first.assign(enc.codes.begin(), enc.codes.end());
+                } else {
+                    QCOMPARE(static_cast<const void*>(enc.codes.data()), block);
+                    QVERIFY(std::memcmp(enc.codes.data(), first.data(), first.size()) == 0);
+                }
+                std::memset(enc.codes.data(), fill, enc.codes.size()); // for the next use
+                block = enc.codes.data();
+            }
         }
-        const EncodedTensor again = encodeTensor(qz, control);
-        QCOMPARE(static_cast<const void*>(again.codes.data()), block);
-        QCOMPARE(again.codes.size(), fresh.size());
-        QVERIFY(std::memcmp(again.codes.data(), fresh.data(), fresh.size()) == 0);
+        const EncodedTensor last = encodeTensor(qz, control);
+        QCOMPARE(static_cast<const void*>(last.codes.data()), block);
+        QCOMPARE(last.codes.size(), first.size());
+        QVERIFY(std::memcmp(last.codes.data(), first.data(), first.size()) == 0);
     }
 };
 

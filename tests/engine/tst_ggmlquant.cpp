@@ -327,17 +327,17 @@ private slots:
         }
     }
 
-    // NaN and infinities (where ggml's casts are undefined) give some blocks, never a crash or
-    // undefined behaviour (the sanitizer presets run this).
     // NaN and Inf: quantized byte for byte as ggml's reference does (which lets them into the
-    // block's scale), and the damage stays inside the blocks that hold them.
+    // block's scale), and the damage stays inside the blocks that hold them; no undefined
+    // behaviour where ggml's casts would have it (the sanitizer presets run this).
     void nonFiniteInputs()
     {
-        constexpr std::int64_t n = 512; // one clean super-block of 256, then one with specials
+        // A clean super-block of 256, one with NaN and Inf, and a clean one again.
+        constexpr std::int64_t n = 768;
         std::vector<float> x(n);
-        for (std::int64_t i = 0; i < 256; ++i)
+        for (std::int64_t i = 0; i < n; ++i)
             x[static_cast<std::size_t>(i)] = std::sin(0.37f * static_cast<float>(i));
-        for (std::int64_t i = 256; i < n; ++i)
+        for (std::int64_t i = 256; i < 512; ++i)
             x[static_cast<std::size_t>(i)] =
                 i % 3 == 0   ? std::numeric_limits<float>::quiet_NaN()
                 : i % 3 == 1 ? (i % 2 ? 1.0f : -1.0f) * std::numeric_limits<float>::infinity()
@@ -352,11 +352,13 @@ private slots:
             QVERIFY2(fast == ref, name);
             std::vector<float> d(n);
             decodeGgmlBlocks(t, fast.data(), n / dtypeBlockSize(t), d.data());
-            for (std::size_t i = 0; i < 256; ++i)
-                QVERIFY2(std::fabs(d[i] - x[i]) < 0.5f, qPrintable(QStringLiteral("%1 value %2: %3")
-                                                                       .arg(QLatin1String(name))
-                                                                       .arg(i)
-                                                                       .arg(double(d[i]))));
+            for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
+                if (i < 256 || i >= 512)
+                    QVERIFY2(std::fabs(d[i] - x[i]) < 0.5f,
+                             qPrintable(QStringLiteral("%1 value %2: %3")
+                                            .arg(QLatin1String(name))
+                                            .arg(i)
+                                            .arg(double(d[i]))));
         }
     }
 
