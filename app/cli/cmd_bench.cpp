@@ -25,23 +25,19 @@
 namespace qs::cli {
 namespace {
 
-template <typename F> double bestSeconds(int repeats, F&& f)
-{
-    double best = 1e300;
-    for (int r = 0; r < repeats; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        f();
-        best = std::min(
-            best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return best;
-}
-
 template <typename F> double seconds(F&& f)
 {
     const auto t0 = std::chrono::steady_clock::now();
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+template <typename F> double bestSeconds(int repeats, F&& f)
+{
+    double best = 1e300;
+    for (int r = 0; r < repeats; ++r)
+        best = std::min(best, seconds(f));
+    return best;
 }
 
 // Best (shortest) times of one format's rounds; quantize1 and analyze1 on one thread.

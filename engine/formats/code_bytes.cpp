@@ -52,12 +52,30 @@ Cache& cache()
     return *c;
 }
 
-// Frees the blocks taken out of the cache.
-void freeAll(const std::array<Block, kMaxBlocks>& blocks, std::size_t count) noexcept
+// Blocks taken out of the cache under its lock, freed when this goes out of scope: declared
+// before the lock, so that the frees run after it is released.
+class Released
 {
-    for (std::size_t i = 0; i < count; ++i)
-        ::operator delete(blocks[i].p, blocks[i].bytes);
-}
+public:
+    Released() = default;
+    Released(const Released&) = delete;
+    Released& operator=(const Released&) = delete;
+    ~Released()
+    {
+        for (std::size_t i = 0; i < m_count; ++i)
+            ::operator delete(m_blocks[i].p, m_blocks[i].bytes);
+    }
+    // Moves block i of c (whose mutex is held) here.
+    void take(Cache& c, std::size_t i)
+    {
+        m_blocks[m_count++] = c.blocks[i];
+        c.removeAt(i);
+    }
+
+private:
+    std::array<Block, kMaxBlocks> m_blocks;
+    std::size_t m_count = 0;
+};
 
 // Lets the kernel take the block's whole pages back when it needs memory. The first and last
 // partial pages are left alone: they may share a page with the allocator's own bookkeeping.
@@ -90,24 +108,17 @@ void* take(std::size_t bytes) noexcept
     // other sizes are freed before the caller allocates, so that kept blocks never add to the
     // memory in use at a large allocation beyond the one handed out.
     void* found = nullptr;
-    std::array<Block, kMaxBlocks> gone;
-    std::size_t nGone = 0;
+    Released released;
     Cache& c = cache();
-    {
-        const std::lock_guard lock(c.mutex);
-        for (std::size_t i = c.count; i-- > 0;) {
-            if (!found && c.blocks[i].bytes == bytes) {
-                found = c.blocks[i].p;
-                c.removeAt(i);
-            }
-        }
-        for (std::size_t i = c.count; i-- > 0;) {
-            if (c.blocks[i].bytes == bytes) continue; // other blocks of this size stay
-            gone[nGone++] = c.blocks[i];
+    const std::lock_guard lock(c.mutex);
+    for (std::size_t i = c.count; i-- > 0;) {
+        if (c.blocks[i].bytes != bytes) {
+            released.take(c, i);
+        } else if (!found) {
+            found = c.blocks[i].p;
             c.removeAt(i);
-        }
+        } // other blocks of this size stay
     }
-    freeAll(gone, nGone);
     return found;
 }
 
@@ -115,35 +126,23 @@ bool give(void* p, std::size_t bytes) noexcept
 {
     if (!enabled() || !p || bytes < kMinBytes || bytes > kMaxBytes) return false;
     releaseLazily(p, bytes);
-    std::array<Block, kMaxBlocks> gone;
-    std::size_t nGone = 0;
+    Released released;
     Cache& c = cache();
-    {
-        const std::lock_guard lock(c.mutex);
-        while (c.count > 0 && (c.count == kMaxBlocks || c.bytes + bytes > kMaxBytes)) {
-            gone[nGone++] = c.blocks[0]; // the oldest
-            c.removeAt(0);
-        }
-        c.blocks[c.count++] = {p, bytes};
-        c.bytes += bytes;
-    }
-    freeAll(gone, nGone);
+    const std::lock_guard lock(c.mutex);
+    while (c.count > 0 && (c.count == kMaxBlocks || c.bytes + bytes > kMaxBytes))
+        released.take(c, 0); // the oldest
+    c.blocks[c.count++] = {p, bytes};
+    c.bytes += bytes;
     return true;
 }
 
 void clear() noexcept
 {
-    std::array<Block, kMaxBlocks> gone;
-    std::size_t nGone = 0;
+    Released released;
     Cache& c = cache();
-    {
-        const std::lock_guard lock(c.mutex);
-        while (c.count > 0) {
-            gone[nGone++] = c.blocks[0];
-            c.removeAt(0);
-        }
-    }
-    freeAll(gone, nGone);
+    const std::lock_guard lock(c.mutex);
+    while (c.count > 0)
+        released.take(c, 0);
 }
 
 std::pair<std::size_t, std::size_t> kept() noexcept
