@@ -2,6 +2,7 @@
 
 #include "tsanhandover.h"
 
+#include <QRunnable>
 #include <QThreadPool>
 
 #include <algorithm>
@@ -59,6 +60,22 @@ struct Items
     }
 };
 
+// One helper's task. The hand-over token is the task itself, which run() knows without reading
+// anything the starting thread wrote (a captured pointer would be read before the acquire).
+class Helper : public QRunnable
+{
+public:
+    explicit Helper(std::shared_ptr<Items> items) : m_items(std::move(items)) {}
+    void run() override
+    {
+        tsan::acquire(this);
+        m_items->work();
+    }
+
+private:
+    std::shared_ptr<Items> m_items;
+};
+
 } // namespace
 
 void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64_t)>& fn) const
@@ -76,12 +93,12 @@ void QtExecutor::parallelFor(std::int64_t n, const std::function<void(std::int64
     // a task already running on this pool never waits for a thread the pool cannot give.
     const std::int64_t helpers = std::min<std::int64_t>(n - 1, m_pool->maxThreadCount() - 1);
     for (std::int64_t h = 0; h < helpers; ++h) {
-        tsan::release(items.get()); // the pool hands the task over inside Qt
-        const bool started = m_pool->tryStart([items] {
-            tsan::acquire(items.get());
-            items->work();
-        });
-        if (!started) break;
+        auto* helper = new Helper(items);
+        tsan::release(helper); // the pool hands the task over inside Qt, after it is written
+        if (!m_pool->tryStart(helper)) {
+            delete helper; // not started: still ours
+            break;
+        }
     }
     items->work();
     std::unique_lock lock(items->mutex);
